@@ -1,0 +1,30 @@
+/* The RoCE invariant CRC (ICRC), exactly as kernel Soft-RoCE and RoCE NICs compute it. */
+#ifndef UROCE_WIRE_ICRC_H
+#define UROCE_WIRE_ICRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What precedes the BTH: it decides which header bytes the ICRC covers and masks. */
+enum uroce_l3_kind {
+	UROCE_L3_NONE = 0,
+	UROCE_L3_IPV4, /* RoCE v2: IPv4 + UDP */
+	UROCE_L3_IPV6, /* RoCE v2: IPv6 + UDP */
+	UROCE_L3_GRH,  /* RoCE v1: GRH directly before the BTH */
+};
+
+/* ICRC of the bytes from the start of the IPv4/IPv6 header (or GRH) up to the
+ * end of the pad, the ICRC itself excluded. len must cover at least the
+ * L3 (+UDP) header and the BTH. Returns the value that travels on the wire,
+ * stored little-endian after the pad; 0 when len is too short. */
+uint32_t uroce_icrc(enum uroce_l3_kind l3, const uint8_t *l3_hdr, size_t len);
+
+/* The same ICRC with the L3 (+UDP) header apart from the rest: l3_hdr holds
+ * uroce_icrc_l3_len(l3) bytes, ib the BTH up to the end of the pad. For a
+ * UDP socket, whose IP header is made up by the kernel. 0 when ib_len < 12. */
+uint32_t uroce_icrc_parts(enum uroce_l3_kind l3, const uint8_t *l3_hdr, const uint8_t *ib, size_t ib_len);
+
+/* Bytes of L3 (+UDP) header the ICRC covers before the BTH. */
+size_t uroce_icrc_l3_len(enum uroce_l3_kind l3);
+
+#endif
