@@ -189,28 +189,24 @@ TARGET_VPCLMUL256 uint32_t uroce_crc32_vpclmul256(uint32_t crc, const void *buf,
 	const uint8_t *p = buf;
 	__m256i acc;
 
-	if (len < 32)
+	/* Below four lanes' worth, 128-bit folding is as fast, and its 16-byte
+	 * loads forward from the 16-byte stores of a header just masked. */
+	if (len < 128)
 		return uroce_crc32_pclmul(crc, buf, len);
 	const __m256i seed = _mm256_set_epi32(0, 0, 0, 0, 0, 0, 0, (int)crc);
-	if (len >= 128) {
-		const __m256i k1024 = broadcast256(FOLD_K(X1056, X992));
-		__m256i a0 = _mm256_xor_si256(load256(p), seed);
-		__m256i a1 = load256(p + 32), a2 = load256(p + 64), a3 = load256(p + 96);
-		for (p += 128, len -= 128; len >= 128; p += 128, len -= 128) {
-			a0 = _mm256_xor_si256(fold256(a0, k1024), load256(p));
-			a1 = _mm256_xor_si256(fold256(a1, k1024), load256(p + 32));
-			a2 = _mm256_xor_si256(fold256(a2, k1024), load256(p + 64));
-			a3 = _mm256_xor_si256(fold256(a3, k1024), load256(p + 96));
-		}
-		acc = _mm256_xor_si256(
-			_mm256_xor_si256(fold256(a0, broadcast256(FOLD_K(X800, X736))),
-					 fold256(a1, broadcast256(FOLD_K(X544, X480)))),
-			_mm256_xor_si256(fold256(a2, broadcast256(FOLD_K(X288, X224))), a3));
-	} else {
-		acc = _mm256_xor_si256(load256(p), seed);
-		p += 32;
-		len -= 32;
+	const __m256i k1024 = broadcast256(FOLD_K(X1056, X992));
+	__m256i a0 = _mm256_xor_si256(load256(p), seed);
+	__m256i a1 = load256(p + 32), a2 = load256(p + 64), a3 = load256(p + 96);
+	for (p += 128, len -= 128; len >= 128; p += 128, len -= 128) {
+		a0 = _mm256_xor_si256(fold256(a0, k1024), load256(p));
+		a1 = _mm256_xor_si256(fold256(a1, k1024), load256(p + 32));
+		a2 = _mm256_xor_si256(fold256(a2, k1024), load256(p + 64));
+		a3 = _mm256_xor_si256(fold256(a3, k1024), load256(p + 96));
 	}
+	acc = _mm256_xor_si256(
+		_mm256_xor_si256(fold256(a0, broadcast256(FOLD_K(X800, X736))),
+				 fold256(a1, broadcast256(FOLD_K(X544, X480)))),
+		_mm256_xor_si256(fold256(a2, broadcast256(FOLD_K(X288, X224))), a3));
 	const __m256i k256 = broadcast256(FOLD_K(X288, X224));
 	for (; len >= 32; p += 32, len -= 32)
 		acc = _mm256_xor_si256(fold256(acc, k256), load256(p));
@@ -246,27 +242,23 @@ TARGET_VPCLMUL512 uint32_t uroce_crc32_vpclmul512(uint32_t crc, const void *buf,
 	const uint8_t *p = buf;
 	__m512i acc;
 
-	if (len < 64)
-		return uroce_crc32_pclmul(crc, buf, len);
+	/* Below four lanes' worth, 256-bit folding is as fast (and short
+	 * buffers go on to 128-bit folding there). */
+	if (len < 256)
+		return uroce_crc32_vpclmul256(crc, buf, len);
 	const __m512i seed = _mm512_zextsi128_si512(_mm_cvtsi32_si128((int)crc));
-	if (len >= 256) {
-		const __m512i k2048 = broadcast512(FOLD_K(X2080, X2016));
-		__m512i a0 = _mm512_xor_si512(load512(p), seed);
-		__m512i a1 = load512(p + 64), a2 = load512(p + 128), a3 = load512(p + 192);
-		for (p += 256, len -= 256; len >= 256; p += 256, len -= 256) {
-			a0 = fold512_xor(a0, k2048, load512(p));
-			a1 = fold512_xor(a1, k2048, load512(p + 64));
-			a2 = fold512_xor(a2, k2048, load512(p + 128));
-			a3 = fold512_xor(a3, k2048, load512(p + 192));
-		}
-		acc = _mm512_ternarylogic_epi64(fold512(a0, broadcast512(FOLD_K(X1568, X1504))),
-						fold512(a1, broadcast512(FOLD_K(X1056, X992))),
-						fold512_xor(a2, broadcast512(FOLD_K(X544, X480)), a3), 0x96);
-	} else {
-		acc = _mm512_xor_si512(load512(p), seed);
-		p += 64;
-		len -= 64;
+	const __m512i k2048 = broadcast512(FOLD_K(X2080, X2016));
+	__m512i a0 = _mm512_xor_si512(load512(p), seed);
+	__m512i a1 = load512(p + 64), a2 = load512(p + 128), a3 = load512(p + 192);
+	for (p += 256, len -= 256; len >= 256; p += 256, len -= 256) {
+		a0 = fold512_xor(a0, k2048, load512(p));
+		a1 = fold512_xor(a1, k2048, load512(p + 64));
+		a2 = fold512_xor(a2, k2048, load512(p + 128));
+		a3 = fold512_xor(a3, k2048, load512(p + 192));
 	}
+	acc = _mm512_ternarylogic_epi64(fold512(a0, broadcast512(FOLD_K(X1568, X1504))),
+					fold512(a1, broadcast512(FOLD_K(X1056, X992))),
+					fold512_xor(a2, broadcast512(FOLD_K(X544, X480)), a3), 0x96);
 	const __m512i k512 = broadcast512(FOLD_K(X544, X480));
 	for (; len >= 64; p += 64, len -= 64)
 		acc = fold512_xor(acc, k512, load512(p));
