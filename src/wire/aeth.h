@@ -44,4 +44,15 @@ static inline bool uroce_aeth_syndrome_valid(uint8_t syndrome)
 	}
 }
 
+/* RNR NAK timer codes (IBA 9.7.5.2.8, table 45) in nanoseconds; code 0 is the longest. */
+static inline uint64_t uroce_rnr_timer_ns(uint8_t code)
+{
+	static const uint32_t us[32] = {
+		655360, 10,    20,    30,    40,    60,     80,     120,    160,    240,    320,
+		480,    640,   960,   1280,  1920,  2560,   3840,   5120,   7680,   10240,  15360,
+		20480,  30720, 40960, 61440, 81920, 122880, 163840, 245760, 327680, 491520,
+	};
+	return (uint64_t)us[code & 0x1f] * 1000u;
+}
+
 #endif

@@ -27,4 +27,21 @@ uint32_t uroce_icrc_parts(enum uroce_l3_kind l3, const uint8_t *l3_hdr, const ui
 /* Bytes of L3 (+UDP) header the ICRC covers before the BTH. */
 size_t uroce_icrc_l3_len(enum uroce_l3_kind l3);
 
+/* Solving for the IPv4 identification. A UDP socket cannot see the sender's
+ * IPv4 identification, which the ICRC covers; the CRC is affine in it, so the
+ * one identification that makes an ICRC valid can be computed (or shown not to
+ * exist) at the cost of 16 of the 32 check bits: a corrupted datagram passes
+ * with probability 2^-16. Pure; its tables are built once (call_once), thread-safe. */
+#include <stdbool.h>
+
+/* ipv4_udp_hdr: the 28 IPv4 + UDP header bytes (identification ignored);
+ * ib: BTH .. pad (ib_len bytes, ICRC excluded); icrc: as received (the value
+ * uroce_icrc returns). On true, *id is the identification. */
+bool uroce_icrc_solve_ipv4_id(const uint8_t ipv4_udp_hdr[28], const uint8_t *ib, size_t ib_len, uint32_t icrc,
+			      uint16_t *id);
+
+/* The same when the ICRC with identification 0 is already known (no CRC pass):
+ * icrc_xor = received ICRC ^ ICRC computed with identification 0. */
+bool uroce_icrc_solve_ipv4_id_xor(uint32_t icrc_xor, size_t ib_len, uint16_t *id);
+
 #endif

@@ -76,7 +76,7 @@ static const struct uroce_opcode_info opcode_table[256] = {
 	ROW(0x11, "RC_ACKNOWLEDGE", RC, AETH, ONLY, P_NONE, RESP, UROCE_ACT_ACK),
 	ROW(0x12, "RC_ATOMIC_ACKNOWLEDGE", RC, AETH | UROCE_EXT_ATOMIC_ACK_ETH, ONLY, P_NONE, RESP,
 	    UROCE_ACT_ACK | UROCE_ACT_ATOMIC_RESP),
-	ROW(0x13, "RC_COMPARE_SWAP", RC, UROCE_EXT_ATOMIC_ETH, ONLY, P_NONE, REQ, UROCE_ACT_ATOMIC),
+	ROW(0x13, "RC_COMPARE_SWAP", RC, UROCE_EXT_ATOMIC_ETH, ONLY, P_NONE, REQ, UROCE_ACT_ATOMIC | UROCE_ACT_COMPARE),
 	ROW(0x14, "RC_FETCH_ADD", RC, UROCE_EXT_ATOMIC_ETH, ONLY, P_NONE, REQ, UROCE_ACT_ATOMIC),
 	ROW(0x16, "RC_SEND_LAST_WITH_INVALIDATE", RC, IETH, LAST, P_ANY, REQ, A_RECV | UROCE_ACT_INV),
 	ROW(0x17, "RC_SEND_ONLY_WITH_INVALIDATE", RC, IETH, ONLY, P_ANY, REQ, A_RECV | UROCE_ACT_INV),
@@ -124,6 +124,17 @@ const char *uroce_opcode_name(uint8_t opcode)
 {
 	const struct uroce_opcode_info *row = uroce_opcode_info(opcode);
 	return row ? row->name : "UNKNOWN";
+}
+
+int uroce_opcode_find(enum uroce_qpt qpt, uint16_t actions, uint8_t seg, bool response)
+{
+	for (unsigned op = 0; op < 256; op++) {
+		const struct uroce_opcode_info *row = &opcode_table[op];
+		if (row->name && row->qpt == qpt && row->actions == actions && row->seg == seg &&
+		    row->response == response)
+			return (int)op;
+	}
+	return -1;
 }
 
 int uroce_opcode_by_name(const char *name)

@@ -80,6 +80,7 @@ enum uroce_op_action {
 	UROCE_ACT_READ_RESP = 1u << 9,    /* carries RDMA READ response data */
 	UROCE_ACT_ATOMIC_RESP = 1u << 10, /* carries the original value of an atomic */
 	UROCE_ACT_CNP = 1u << 11,         /* congestion notification: slow the sender */
+	UROCE_ACT_COMPARE = 1u << 12,     /* the atomic swaps only if the compare value matches */
 };
 
 struct uroce_opcode_info {
@@ -100,6 +101,11 @@ const struct uroce_opcode_info *uroce_opcode_info(uint8_t opcode);
 const struct uroce_opcode_info *uroce_opcode_at(unsigned index);
 /* Name of an opcode, or "UNKNOWN". */
 const char *uroce_opcode_name(uint8_t opcode);
+/* The opcode of a request or response of a QP type that does exactly
+ * `actions` at segment position seg; -1 when the table has none.
+ * E.g. (RC, UROCE_ACT_RECV | UROCE_ACT_IMM, UROCE_SEG_LAST, false) is
+ * RC_SEND_LAST_WITH_IMMEDIATE. */
+int uroce_opcode_find(enum uroce_qpt qpt, uint16_t actions, uint8_t seg, bool response);
 /* Opcode by name ("RC_SEND_ONLY"); -1 when there is none. */
 int uroce_opcode_by_name(const char *name);
 

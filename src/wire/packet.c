@@ -502,7 +502,8 @@ static enum uroce_wire_err build_ib_body(struct uroce_pkt *pkt, uint8_t *out, si
 			return err;
 		at += uroce_ext_hdr_order[i].len;
 	}
-	if (pkt->payload_len)
+	/* A payload already gathered in place (out + hdr_len) is not copied again. */
+	if (pkt->payload_len && pkt->payload != out + at)
 		memmove(out + at, pkt->payload, pkt->payload_len);
 	memset(out + at + pkt->payload_len, 0, bth->pad);
 	*body_len = total;
@@ -642,22 +643,27 @@ enum uroce_wire_err uroce_build_ib(struct uroce_pkt *pkt, uint8_t *out, size_t c
 	if (!pkt || !out || !out_len)
 		return UROCE_WIRE_ERR_INVALID_ARG;
 	enum uroce_l3_kind kind = l3_kind_for_build(pkt);
-	if (kind == UROCE_L3_NONE)
+	if (kind == UROCE_L3_NONE && (pkt->hdrs & (UROCE_HDR_IPV4 | UROCE_HDR_IPV6 | UROCE_HDR_GRH | UROCE_HDR_UDP)))
 		return UROCE_WIRE_ERR_INVALID_ARG;
 	size_t body;
 	enum uroce_wire_err err = build_ib_body(pkt, out, cap, &body);
 	if (err)
 		return err;
+	memset(&pkt->off, 0, sizeof(pkt->off));
+	pkt->off.payload = pkt->op->hdr_len;
+	pkt->off.icrc = (uint16_t)body;
+	pkt->off.end = (uint16_t)(body + UROCE_ICRC_LEN);
+	*out_len = body + UROCE_ICRC_LEN;
+	if (kind == UROCE_L3_NONE) { /* the port writes the ICRC over the headers it sends */
+		pkt->icrc = 0;
+		put_le32(out + body, 0);
+		return UROCE_WIRE_OK;
+	}
 	uint8_t l3hdr[UROCE_IPV6_LEN + UROCE_UDP_LEN];
 	err = build_l3(pkt, kind, l3hdr, body + UROCE_ICRC_LEN);
 	if (err)
 		return err;
 	pkt->icrc = uroce_icrc_parts(kind, l3hdr, out, body);
 	put_le32(out + body, pkt->icrc);
-	memset(&pkt->off, 0, sizeof(pkt->off));
-	pkt->off.payload = pkt->op->hdr_len;
-	pkt->off.icrc = (uint16_t)body;
-	pkt->off.end = (uint16_t)(body + UROCE_ICRC_LEN);
-	*out_len = body + UROCE_ICRC_LEN;
 	return UROCE_WIRE_OK;
 }

@@ -165,9 +165,11 @@ enum uroce_wire_err uroce_parse_ip(const uint8_t *buf, size_t len, unsigned flag
 enum uroce_wire_err uroce_parse_ib(const uint8_t *buf, size_t len, struct uroce_pkt *pkt);
 
 /* Frame, IP datagram, or UDP payload (BTH..ICRC, ICRC computed over pkt's
- * IP/UDP fields). On success *out_len is the length written and pkt->off and
- * the computed fields (lengths, pad, checksum, icrc) are filled in.
- * pkt->bth.pad is computed from payload_len. */
+ * IP/UDP fields; with no L3 header in pkt->hdrs at all, the ICRC is left 0
+ * for the port to write). On success *out_len is the length written and
+ * pkt->off and the computed fields (lengths, pad, checksum, icrc) are filled
+ * in. pkt->bth.pad is computed from payload_len. A payload that already sits
+ * where the builder would put it is not copied. */
 enum uroce_wire_err uroce_build_frame(struct uroce_pkt *pkt, uint8_t *out, size_t cap, size_t *out_len);
 enum uroce_wire_err uroce_build_ip(struct uroce_pkt *pkt, uint8_t *out, size_t cap, size_t *out_len);
 enum uroce_wire_err uroce_build_ib(struct uroce_pkt *pkt, uint8_t *out, size_t cap, size_t *out_len);

@@ -138,6 +138,17 @@ static void test_opcode_table(void)
 	CHECK_EQ_U64(uroce_opcode_info(0x12)->hdr_len, 12 + 4 + 8);
 	CHECK_EQ_U64(uroce_opcode_info(0x13)->hdr_len, 12 + 28);
 
+	/* Finding opcodes by what they do. */
+	CHECK_EQ_U64(uroce_opcode_find(UROCE_QPT_RC, UROCE_ACT_RECV | UROCE_ACT_IMM, UROCE_SEG_LAST, false), 0x03);
+	CHECK_EQ_U64(uroce_opcode_find(UROCE_QPT_UC, UROCE_ACT_WRITE, UROCE_SEG_MIDDLE, false), 0x27);
+	CHECK_EQ_U64(uroce_opcode_find(UROCE_QPT_RC, UROCE_ACT_READ_RESP | UROCE_ACT_ACK, UROCE_SEG_ONLY, true), 0x10);
+	CHECK_EQ_U64(uroce_opcode_find(UROCE_QPT_UD, UROCE_ACT_RECV, UROCE_SEG_ONLY, false), 0x64);
+	CHECK_EQ_U64(uroce_opcode_find(UROCE_QPT_UC, UROCE_ACT_READ, UROCE_SEG_ONLY, false), (uint64_t)-1);
+	for (unsigned i = 0; uroce_opcode_at(i); i++) {
+		const struct uroce_opcode_info *op = uroce_opcode_at(i);
+		CHECK_EQ_U64(uroce_opcode_find(op->qpt, op->actions, op->seg, op->response), op->opcode);
+	}
+
 	/* AETH syndromes. */
 	CHECK(uroce_aeth_syndrome_valid(uroce_aeth_syndrome(UROCE_AETH_ACK, 0x1f)));
 	CHECK(uroce_aeth_syndrome_valid(uroce_aeth_syndrome(UROCE_AETH_RNR_NAK, 14)));

@@ -1,0 +1,75 @@
+/* Shared by the transport's parts: requester (sends requests), responder
+ * (answers them), completer (retires requests as responses arrive), and the
+ * progress engine that owns the port and the timers. All run with dev->lock held. */
+#ifndef UROCE_TRANSPORT_TRANSPORT_H
+#define UROCE_TRANSPORT_TRANSPORT_H
+
+#include "verbs/verbs_internal.h"
+#include "wire/aeth.h"
+#include "wire/packet.h"
+
+/* rxe's defaults (shared/notes/facts.md): AckReq at least every 64 packets,
+ * at most 128 PSNs unacknowledged. */
+#define UROCE_ACKREQ_EVERY 64
+#define UROCE_MAX_UNACKED_PSNS 128
+/* While resending after a loss, AckReq this often, so that each packet that
+ * gets through is acknowledged soon and a second loss costs little. */
+#define UROCE_ACKREQ_RESENDING 8
+/* A READ is asked for in pieces of at most this many response packets, so
+ * that responses stay within the window like every other packet. */
+#define UROCE_READ_CHUNK_PKTS 64
+
+/* ---- tx.c: outgoing packets ---- */
+
+/* A packet of qp's to fill: header fields set from the QP (dqpn, pkey, UDP
+ * port), payload_len 0. Returns the buffer the packet is built in. */
+uint8_t *tx_begin(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t opcode, uint32_t psn);
+/* Builds pkt into buf (from tx_begin) and queues it; flushes a full batch. */
+void tx_finish(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t *buf);
+/* The same to an address handle's destination (UD). */
+void tx_finish_to(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t *buf, const struct uroce_ah *ah);
+/* Sends every queued packet. */
+void tx_flush(struct uroce_device *dev);
+/* An ACK or NAK (syndrome) for psn, with the responder's MSN. */
+void tx_ack(struct uroce_qp *qp, uint32_t psn, uint8_t syndrome);
+
+/* ---- requester.c ---- */
+
+/* Sends what the send queue, the window and the limits allow. */
+void requester_run(struct uroce_qp *qp);
+/* Go back N: send again from psn (an unacknowledged PSN). */
+void requester_rewind(struct uroce_qp *qp, uint32_t psn);
+/* Whether a send work request is a READ or an atomic (needs a response). */
+bool wqe_needs_response(const struct send_wqe *wqe);
+
+/* ---- completer.c ---- */
+
+void completer_rx(struct uroce_qp *qp, const struct uroce_pkt *pkt);
+/* The retransmission / RNR timers of qp, if due at now. */
+void completer_timers(struct uroce_qp *qp, uint64_t now);
+/* Arms the retransmission timer if packets are outstanding, stops it if not. */
+void completer_update_timer(struct uroce_qp *qp, bool restart);
+/* Retires the WQE at comp.next: a completion if it was signaled or failed. */
+void completer_retire(struct uroce_qp *qp, enum uroce_wc_status status);
+/* Retires the WQE at comp.next with an error status and moves the QP to error. */
+void completer_fail(struct uroce_qp *qp, enum uroce_wc_status status);
+
+/* ---- responder.c ---- */
+
+/* A request for qp; dg says where it came from (UD delivers the GRH). */
+void responder_rx(struct uroce_qp *qp, const struct uroce_pkt *pkt, const struct uroce_dgram *dg);
+/* Sends the ACKs owed after a batch of received packets. */
+void responder_flush_acks(struct uroce_qp *qp);
+
+/* ---- progress.c ---- */
+
+/* Receives and processes what the port has, up to budget batches. */
+void progress_rx(struct uroce_device *dev, unsigned budget);
+
+static inline uint64_t qp_timeout_ns(const struct uroce_qp *qp)
+{
+	/* 4.096 us * 2^timeout; 0 means wait forever. */
+	return qp->attr.timeout ? 4096ull << qp->attr.timeout : 0;
+}
+
+#endif

@@ -1,0 +1,51 @@
+/* Two uroce devices joined by a loop port, each with an RC QP connected to
+ * the other, and a registered buffer with guard bytes around it: the
+ * fixture of the transport tests. */
+#ifndef UROCE_TEST_RC_PAIR_H
+#define UROCE_TEST_RC_PAIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "port/port.h"
+#include "uroce/uroce.h"
+
+#define RC_PAIR_GUARD 4096
+
+struct rc_end {
+	struct uroce_device *dev;
+	struct uroce_port *port;
+	struct uroce_pd *pd;
+	struct uroce_cq *cq;
+	struct uroce_qp *qp;
+	uint8_t *mem;       /* guard | buf | guard */
+	uint8_t *buf;
+	size_t size;
+	struct uroce_mr *mr;
+	struct uroce_addr addr;
+};
+
+struct rc_pair_opts {
+	uint32_t netdev_mtu;  /* 0: 1500 */
+	size_t size;          /* buffer bytes; 0: 1 MiB */
+	uint8_t timeout;      /* 0: 14 (67 ms, as perftest) */
+	bool exact_retries;   /* take retry_cnt and rnr_retry as given, 0 included */
+	uint8_t retry_cnt;    /* else 0: 7 */
+	uint8_t rnr_retry;    /* else 0: 7 */
+	uint8_t min_rnr_timer;
+	bool no_connect;      /* leave the QPs in RESET */
+	uint32_t psn_a, psn_b; /* initial PSNs; 0: near the 24-bit wrap */
+};
+
+int rc_pair_open(const struct rc_pair_opts *opts, struct rc_end *a, struct rc_end *b);
+void rc_pair_close(struct rc_end *a, struct rc_end *b);
+/* Moves end's QP RESET -> RTS towards peer. */
+int rc_connect(struct rc_end *end, const struct rc_end *peer, const struct rc_pair_opts *opts, uint32_t sq_psn,
+	       uint32_t rq_psn);
+/* Polls cq until n completions arrive or timeout_ms passes; returns how many. */
+int rc_wait(struct uroce_cq *cq, struct uroce_wc *wc, int n, int timeout_ms);
+/* Whether the guard bytes around end's buffer are untouched. */
+bool rc_guards_intact(const struct rc_end *end);
+void fill_pattern(uint8_t *p, size_t n, uint64_t seed);
+
+#endif
