@@ -33,6 +33,9 @@ struct loop_port {
 	uint32_t head, held, tail;
 	uroce_loop_filter filter;
 	void *filter_ctx;
+	/* A datagram this port sent that the filter held back (UROCE_LOOP_HOLD). */
+	bool has_held;
+	struct loop_slot *held_back;
 };
 
 struct loop_pair {
@@ -128,10 +131,19 @@ static int loop_send(struct uroce_port *port, struct uroce_dgram *dgrams, unsign
 
 		pthread_mutex_lock(&pair->lock);
 		p->base.stats.tx_dgrams++;
-		if (to->open && v != UROCE_LOOP_DROP) {
+		if (v == UROCE_LOOP_HOLD && !p->has_held) {
+			memcpy(p->held_back->data, out.data, out.len);
+			p->held_back->meta = out;
+			p->held_back->meta.data = p->held_back->data;
+			p->has_held = true;
+		} else if (to->open && v != UROCE_LOOP_DROP) {
 			loop_enqueue(to, &out);
 			if (v == UROCE_LOOP_DUPLICATE)
 				loop_enqueue(to, &out);
+			if (p->has_held) { /* the held one arrives after this one */
+				loop_enqueue(to, &p->held_back->meta);
+				p->has_held = false;
+			}
 		}
 		pthread_mutex_unlock(&pair->lock);
 	}
@@ -227,7 +239,9 @@ int uroce_loop_port_pair(const struct uroce_addr *a, const struct uroce_addr *b,
 	}
 	for (int i = 0; i < 2; i++) {
 		struct loop_port *p = &pair->end[i];
-		p->slots = malloc(sizeof(struct loop_slot) * LOOP_QUEUE_SLOTS);
+		/* The ring, and one more slot for a datagram held back. */
+		p->slots = malloc(sizeof(struct loop_slot) * (LOOP_QUEUE_SLOTS + 1));
+		p->held_back = p->slots ? &p->slots[LOOP_QUEUE_SLOTS] : NULL;
 		p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (p->slots == NULL || p->efd < 0) {
 			int err = p->slots == NULL ? ENOMEM : errno;

@@ -80,7 +80,8 @@ int uroce_udp_port_open(const struct uroce_addr *addr, const char *ifname, struc
  * The filter set on a port sees every datagram that port sends, its ICRC
  * written, before delivery; it may change the datagram's bytes and length
  * (up to UROCE_PORT_MAX_DGRAM). Each direction holds a bounded queue. */
-enum uroce_loop_verdict { UROCE_LOOP_PASS, UROCE_LOOP_DROP, UROCE_LOOP_DUPLICATE };
+/* HOLD: deliver it after the next datagram this port sends (reordering). */
+enum uroce_loop_verdict { UROCE_LOOP_PASS, UROCE_LOOP_DROP, UROCE_LOOP_DUPLICATE, UROCE_LOOP_HOLD };
 typedef enum uroce_loop_verdict (*uroce_loop_filter)(void *ctx, const struct uroce_port *from,
 						     struct uroce_dgram *dgram);
 int uroce_loop_port_pair(const struct uroce_addr *a, const struct uroce_addr *b, uint32_t mtu,

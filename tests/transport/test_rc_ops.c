@@ -239,8 +239,8 @@ static void run_all_ops(const char *what, const struct rc_pair_opts *o, int time
 
 struct impair {
 	uint64_t rng;
-	unsigned drop_pct, dup_pct, corrupt_pct;
-	unsigned dropped, duplicated, corrupted;
+	unsigned drop_pct, dup_pct, corrupt_pct, reorder_pct;
+	unsigned dropped, duplicated, corrupted, reordered;
 };
 
 static unsigned rnd100(struct impair *im)
@@ -267,6 +267,10 @@ static enum uroce_loop_verdict impair_filter(void *ctx, const struct uroce_port 
 		im->duplicated++;
 		return UROCE_LOOP_DUPLICATE;
 	}
+	if (rnd100(im) < im->reorder_pct) {
+		im->reordered++;
+		return UROCE_LOOP_HOLD;
+	}
 	return UROCE_LOOP_PASS;
 }
 
@@ -278,11 +282,12 @@ static void run_impaired(uint32_t netdev_mtu)
 		CHECK(!"rc_pair_open");
 		return;
 	}
-	struct impair ia = {.rng = 7, .drop_pct = 2, .dup_pct = 1, .corrupt_pct = 1};
-	struct impair ib = {.rng = 9, .drop_pct = 2, .dup_pct = 1, .corrupt_pct = 1};
+	/* As the netem example: 2% loss, 5% reordering, 1% duplication, ~1% corruption. */
+	struct impair ia = {.rng = 7, .drop_pct = 2, .dup_pct = 1, .corrupt_pct = 1, .reorder_pct = 5};
+	struct impair ib = {.rng = 9, .drop_pct = 2, .dup_pct = 1, .corrupt_pct = 1, .reorder_pct = 5};
 	uroce_loop_port_set_filter(a.port, impair_filter, &ia);
 	uroce_loop_port_set_filter(b.port, impair_filter, &ib);
-	for (int round = 0; round < 4; round++) {
+	for (int round = 0; round < 8; round++) { /* 8 x 16 MiB each way: 128 MiB per MTU */
 		test_stream(&a, &b, o.size, 65536, 20000);
 		test_read(&a, &b, (uint32_t)o.size, 20000);
 		test_send(&a, &b, 100000, 0x42, 20000);
@@ -291,13 +296,14 @@ static void run_impaired(uint32_t netdev_mtu)
 	uint64_t ca[UROCE_CNT_COUNT], cb[UROCE_CNT_COUNT];
 	uroce_read_counters(a.dev, ca);
 	uroce_read_counters(b.dev, cb);
-	printf("impaired (netdev MTU %u): dropped %u/%u dup %u/%u corrupted %u/%u; retransmits %llu, icrc drops %llu, "
-	       "dup requests %llu\n",
-	       netdev_mtu, ia.dropped, ib.dropped, ia.duplicated, ib.duplicated, ia.corrupted, ib.corrupted,
+	printf("impaired (netdev MTU %u): dropped %u/%u dup %u/%u corrupted %u/%u reordered %u/%u; retransmits %llu, "
+	       "icrc drops %llu, dup requests %llu\n",
+	       netdev_mtu, ia.dropped, ib.dropped, ia.duplicated, ib.duplicated, ia.corrupted, ib.corrupted, ia.reordered,
+	       ib.reordered,
 	       (unsigned long long)(ca[UROCE_CNT_RETRANSMITS] + cb[UROCE_CNT_RETRANSMITS]),
 	       (unsigned long long)(ca[UROCE_CNT_ICRC_ERR] + cb[UROCE_CNT_ICRC_ERR]),
 	       (unsigned long long)(ca[UROCE_CNT_DUPLICATE_REQUEST] + cb[UROCE_CNT_DUPLICATE_REQUEST]));
-	CHECK(ia.dropped + ib.dropped > 0 && ia.corrupted + ib.corrupted > 0);
+	CHECK(ia.dropped + ib.dropped > 0 && ia.corrupted + ib.corrupted > 0 && ia.reordered + ib.reordered > 0);
 	CHECK(ca[UROCE_CNT_ICRC_ERR] + cb[UROCE_CNT_ICRC_ERR] > 0);
 	CHECK(ca[UROCE_CNT_RETRANSMITS] + cb[UROCE_CNT_RETRANSMITS] > 0);
 	CHECK(rc_guards_intact(&a) && rc_guards_intact(&b));
