@@ -6,6 +6,6 @@ scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build
 echo
-# Until the transport lands, the main job is the wire-format demo: packets of a
-# RoCE v2 conversation built, parsed back with their ICRC verified, and printed.
-build/tools/uroce-wire demo --pcap build/demo.pcap
+# The main job: two uroce endpoints on this machine move data over RDMA (RoCE v2
+# RC queue pairs) and print bandwidth and latency (scripts/demo.sh).
+scripts/demo.sh build
