@@ -51,7 +51,16 @@ static struct uroce_qp *handle_dgram(struct uroce_device *dev, const struct uroc
 	return qp;
 }
 
-void progress_rx(struct uroce_device *dev, unsigned budget)
+void progress_flush_acks(struct uroce_device *dev)
+{
+	if (!dev->acks_deferred)
+		return;
+	dev->acks_deferred = false;
+	for (struct uroce_qp *qp = dev->qp_list; qp; qp = qp->next_in_dev)
+		responder_flush_acks(qp);
+}
+
+void progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks)
 {
 	struct uroce_dgram rx[UROCE_RX_BATCH];
 	struct uroce_qp *acked[UROCE_RX_BATCH];
@@ -72,7 +81,9 @@ void progress_rx(struct uroce_device *dev, unsigned budget)
 				acked[nacked++] = qp;
 		}
 		/* One ACK per QP per batch covers every packet that asked. */
-		for (unsigned k = 0; k < nacked; k++)
+		if (defer_acks && nacked)
+			dev->acks_deferred = true;
+		for (unsigned k = 0; k < nacked && !defer_acks; k++)
 			responder_flush_acks(acked[k]);
 		tx_flush(dev);
 		if (n < UROCE_RX_BATCH)
@@ -132,7 +143,8 @@ static void *progress_thread(void *arg)
 		drain(dev->wake_fd);
 		drain(dev->timer_fd);
 		if (!dev->busy_poll || uroce_now_ns() - dev->last_busy_poll_ns > BUSY_POLL_COVER_NS)
-			progress_rx(dev, 16);
+			progress_rx(dev, 16, false);
+		progress_flush_acks(dev);
 		arm_timer(dev, progress_timers(dev));
 		pthread_mutex_unlock(&dev->lock);
 	}
@@ -203,7 +215,8 @@ void transport_poll(struct uroce_device *dev)
 	if (pthread_mutex_trylock(&dev->lock) != 0)
 		return; /* the thread is at it */
 	dev->last_busy_poll_ns = uroce_now_ns();
-	progress_rx(dev, 1);
+	progress_flush_acks(dev); /* owed since the last poll: the application did not answer */
+	progress_rx(dev, 1, true);
 	if (dev->armed_deadline_ns && dev->last_busy_poll_ns >= dev->armed_deadline_ns)
 		arm_timer(dev, progress_timers(dev));
 	pthread_mutex_unlock(&dev->lock);
@@ -213,6 +226,7 @@ void transport_sq_posted(struct uroce_qp *qp)
 {
 	uint64_t before = qp->comp.timer_deadline_ns;
 	requester_run(qp);
+	progress_flush_acks(qp->dev);
 	tx_flush(qp->dev);
 	if (qp->comp.timer_deadline_ns && qp->comp.timer_deadline_ns != before)
 		wake(qp->dev);

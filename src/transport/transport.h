@@ -63,8 +63,13 @@ void responder_flush_acks(struct uroce_qp *qp);
 
 /* ---- progress.c ---- */
 
-/* Receives and processes what the port has, up to budget batches. */
-void progress_rx(struct uroce_device *dev, unsigned budget);
+/* Receives and processes what the port has, up to budget batches. With
+ * defer_acks, the ACKs owed wait for the next send or poll (busy polling:
+ * the application's answer, posted right after it sees the completion,
+ * leaves in the same batch as the ACK). */
+void progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks);
+/* Queues every ACK a QP of dev owes. */
+void progress_flush_acks(struct uroce_device *dev);
 
 static inline uint64_t qp_timeout_ns(const struct uroce_qp *qp)
 {

@@ -70,9 +70,20 @@ bool uroce_icrc_solve_ipv4_id_xor(uint32_t icrc_xor, size_t ib_len, uint16_t *id
 	size_t bytes = ib_len + HDR_AFTER_ID + CRC_BYTES;
 	if (bytes >= (size_t)1 << 24)
 		return false;
-	call_once(&tables_once, build_tables);
-	uint32_t inv = mulmod(mulmod(inv_x8[0][bytes & 0xff], inv_x8[1][(bytes >> 8) & 0xff]),
-			      inv_x8[2][bytes >> 16]);
+	/* Datagrams of a stream mostly share a few lengths: remember their inverses. */
+	static _Thread_local struct {
+		uint32_t bytes, inv;
+	} cache[64];
+	uint32_t inv;
+	unsigned slot = (unsigned)(bytes ^ bytes >> 6) & 63;
+	if (cache[slot].bytes == bytes && bytes) {
+		inv = cache[slot].inv;
+	} else {
+		call_once(&tables_once, build_tables);
+		inv = mulmod(mulmod(inv_x8[0][bytes & 0xff], inv_x8[1][(bytes >> 8) & 0xff]), inv_x8[2][bytes >> 16]);
+		cache[slot].bytes = (uint32_t)bytes;
+		cache[slot].inv = inv;
+	}
 	uint32_t m = mulmod(icrc_xor, inv);
 	if (m & 0xffffu)
 		return false;

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# uroce RC bandwidth and latency beside the raw-UDP baseline on the same path,
+# in the same run, as ratios (issue 3's benchmarks). Root: two network
+# namespaces joined by a veth pair, at MTU 1500 and 9000.
+#
+#   bench/run_rc_bench.sh [--mtu M]... [--json FILE] [-r REPS]
+#
+# Bandwidth: RDMA WRITE at 64 KiB and 1 MiB against the best raw UDP stream of
+# datagrams the size of uroce's packets (the path MTU payload), whatever the
+# mode (plain, sendmmsg, GSO+GRO). Latency: SEND and WRITE at 2 and 64 B
+# against a UDP ping-pong of the same payload, blocking and busy polling.
+# Targets: bandwidth >= 0.8 x raw UDP; latency <= 1.3 x raw UDP.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+mtus=()
+json_out=$root/build-bench/rc_bench.json
+reps=3
+while [ $# -gt 0 ]; do
+	case $1 in
+	--mtu) mtus+=("$2"); shift 2 ;;
+	--json) json_out=$2; shift 2 ;;
+	-r) reps=$2; shift 2 ;;
+	*) echo "usage: $0 [--mtu M]... [--json FILE] [-r REPS]" >&2; exit 2 ;;
+	esac
+done
+[ ${#mtus[@]} -gt 0 ] || mtus=(1500 9000)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run_rc_bench.sh: needs root (network namespaces); run it as root" >&2
+	exit 2
+fi
+
+build=$root/build-bench
+if [ ! -f "$build/CMakeCache.txt" ]; then
+	cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DUROCE_BENCH=ON >&2
+fi
+cmake --build "$build" --target udp_baseline uroce-bw uroce-lat >&2
+UDPB_BIN=$build/bench/udp_baseline
+. bench/run_udp_baseline.sh
+BW=$build/tools/uroce-bw
+LAT=$build/tools/uroce-lat
+
+work=$(mktemp -d)
+ns=rcbench
+cleanup() { netns_down "$ns" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# One uroce server/client pair; the client's JSON line is appended to $1.
+uroce_run() {
+	local out=$1 tool=$2 mtu=$3
+	shift 3
+	local port=$((18600 + RANDOM % 1000))
+	ip netns exec "$NETNS_B" "$tool" --json --timeout 60 -p "$port" "$@" >"$work/server.json" 2>"$work/server.err" &
+	local spid=$!
+	sleep 0.3
+	if ip netns exec "$NETNS_A" "$tool" --json --timeout 60 -p "$port" "$@" "$NETNS_ADDR_B" >"$work/client.json" 2>"$work/client.err"; then
+		python3 - "$work/client.json" "$mtu" "$*" >>"$out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["mtu_netdev"] = int(sys.argv[2]); d["args"] = sys.argv[3]
+print(json.dumps(d))
+PY
+	else
+		echo "uroce run failed: $tool $* (see below)" >&2
+		cat "$work/client.err" "$work/server.err" >&2
+	fi
+	wait "$spid" || true
+}
+
+results=$work/all.jsonl
+: >"$results"
+for mtu in "${mtus[@]}"; do
+	netns_up "$ns" "$mtu" >/dev/null
+	payload=$([ "$mtu" -ge 4176 ] && echo 4096 || echo 1024)
+	UDPB_STREAM_SIZES="$payload" UDPB_PP_SIZES="2 64" UDPB_REPS=$reps udp_baseline_suite "$work/udp_$mtu.jsonl" >&2
+	python3 - "$work/udp_$mtu.jsonl" "$mtu" >>"$results" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line); d["kind"] = "udp"; d["mtu_netdev"] = int(sys.argv[2]); print(json.dumps(d))
+PY
+	for r in $(seq "$reps"); do
+		for size in 64K 1M; do
+			uroce_run "$results" "$BW" "$mtu" -o write -s "$size" -n $([ $size = 1M ] && echo 2000 || echo 20000)
+			uroce_run "$results" "$BW" "$mtu" -o write -s "$size" -n $([ $size = 1M ] && echo 2000 || echo 20000) --busy
+		done
+		for op in send write; do
+			for size in 2 64; do
+				uroce_run "$results" "$LAT" "$mtu" -o "$op" -s "$size" -n 20000
+				uroce_run "$results" "$LAT" "$mtu" -o "$op" -s "$size" -n 20000 --busy
+			done
+		done
+	done
+	netns_down "$ns" >/dev/null
+done
+
+python3 - "$results" "$json_out" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+out = []
+def med(xs): return statistics.median(xs) if xs else None
+for mtu in sorted({r["mtu_netdev"] for r in rows}):
+    udp = [r for r in rows if r.get("kind") == "udp" and r["mtu_netdev"] == mtu]
+    ur = [r for r in rows if r.get("tool") and r["mtu_netdev"] == mtu]
+    streams = [u for u in udp if u.get("mode") in ("plain", "mmsg", "gso") and not u.get("skipped")]
+    best = max(streams, key=lambda u: u["rx"]["gbps"]) if streams else None
+    for size in (65536, 1048576):
+        for polling in ("blocking", "busy"):
+            vals = [x["bw_gbps"] for r in ur if r["tool"] == "uroce-bw" and r["polling"] == polling
+                    for x in r["results"] if x["bytes"] == size]
+            v = med(vals)
+            if v is None or not best: continue
+            out.append({"mtu": mtu, "figure": f"RDMA WRITE bw {size//1024} KiB ({polling})", "uroce": v,
+                        "baseline": best["rx"]["gbps"], "baseline_what": f"UDP {best['mode']} {best['size']} B",
+                        "unit": "Gb/s", "ratio": v / best["rx"]["gbps"], "target": ">= 0.8"})
+    for op in ("send", "write"):
+        for size in (2, 64):
+            for polling, mode in (("blocking", "pingpong"), ("busy", "pingpong-busy")):
+                vals = [x["t_median_us"] for r in ur if r["tool"] == "uroce-lat" and r["op"] == op and r["polling"] == polling
+                        for x in r["results"] if x["bytes"] == size]
+                base = [u for u in udp if u.get("mode") == mode and u.get("size") == size and not u.get("skipped")
+                        and u.get("client_cpu") != u.get("server_cpu")]
+                v = med(vals)
+                if v is None or not base: continue
+                b = base[0]["half_rtt_us"]["p50"]
+                out.append({"mtu": mtu, "figure": f"{op.upper()} latency {size} B ({polling})", "uroce": v,
+                            "baseline": b, "baseline_what": f"UDP {mode} {size} B", "unit": "us (median, half RTT)",
+                            "ratio": v / b, "target": "<= 1.3"})
+print(f"{'mtu':>5} {'figure':<34} {'uroce':>9} {'raw UDP':>9} {'ratio':>6} {'target':>7}  baseline")
+for o in out:
+    ok = o["ratio"] >= 0.8 if o["target"].startswith(">=") else o["ratio"] <= 1.3
+    print(f"{o['mtu']:>5} {o['figure']:<34} {o['uroce']:>9.2f} {o['baseline']:>9.2f} {o['ratio']:>6.2f} {o['target']:>7}  "
+          f"{o['baseline_what']} {'(met)' if ok else '(not met)'}")
+json.dump({"benchmark": "rc_vs_udp", "rows": out}, open(sys.argv[2], "w"), indent=1)
+print(f"JSON: {sys.argv[2]}")
+PY
