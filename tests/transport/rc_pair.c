@@ -22,11 +22,12 @@ static void addr4(struct uroce_addr *a, const char *ip)
 void fill_pattern(uint8_t *p, size_t n, uint64_t seed)
 {
 	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	for (; i < n; i += 8) { /* eight bytes a step: 2 GiB buffers fill fast */
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		p[i] = (uint8_t)x;
+		memcpy(p + i, &x, n - i < 8 ? n - i : 8);
 	}
 }
 
