@@ -12,7 +12,7 @@
 
 #include "port/port_common.h"
 
-enum { LOOP_QUEUE_SLOTS = 256 };
+enum { LOOP_QUEUE_SLOTS = 1024 }; /* more than the transport's window of 512 PSNs */
 
 struct loop_slot {
 	uint8_t data[UROCE_PORT_MAX_DGRAM];

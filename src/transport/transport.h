@@ -8,10 +8,12 @@
 #include "wire/aeth.h"
 #include "wire/packet.h"
 
-/* rxe's defaults (shared/notes/facts.md): AckReq at least every 64 packets,
- * at most 128 PSNs unacknowledged. */
+/* AckReq at least every 64 packets, as rxe. rxe keeps at most 128 PSNs
+ * unacknowledged; uroce keeps 512: at IB MTU 1024 a window of 128 KiB caps a
+ * stream at about half of what the path carries (11 -> 22 Gb/s over veth,
+ * bench/RESULTS.md). A responder does not limit the window. */
 #define UROCE_ACKREQ_EVERY 64
-#define UROCE_MAX_UNACKED_PSNS 128
+#define UROCE_MAX_UNACKED_PSNS 512
 /* While resending after a loss, AckReq this often, so that each packet that
  * gets through is acknowledged soon and a second loss costs little. */
 #define UROCE_ACKREQ_RESENDING 8
