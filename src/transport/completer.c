@@ -46,8 +46,10 @@ void completer_update_timer(struct uroce_qp *qp, bool restart)
 		qp->comp.timer_deadline_ns = 0;
 		return;
 	}
-	if (restart || qp->comp.timer_deadline_ns == 0)
+	if (restart || qp->comp.timer_deadline_ns == 0) {
 		qp->comp.timer_deadline_ns = uroce_now_ns() + timeout;
+		note_deadline(qp->dev, qp->comp.timer_deadline_ns);
+	}
 }
 
 /* Progress was made: the retry budgets start again (IBA 9.7.5.1.4). */
@@ -140,6 +142,7 @@ static void handle_rnr(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 	requester_rewind(qp, qp->comp.psn);
 	qp->req.wait_rnr = true;
 	qp->comp.rnr_deadline_ns = uroce_now_ns() + uroce_rnr_timer_ns(uroce_aeth_value(pkt->aeth.syndrome));
+	note_deadline(qp->dev, qp->comp.rnr_deadline_ns);
 	qp->comp.timer_deadline_ns = 0;
 }
 

@@ -14,7 +14,7 @@
 #include "wire/psn.h"
 
 /* With busy polling, the thread steps in when poll_cq has not run for this long. */
-#define BUSY_POLL_COVER_NS 1000000ull
+#define BUSY_POLL_COVER_NS 10000000ull
 
 static bool same_ip(const struct uroce_addr *a, const struct uroce_addr *b)
 {
@@ -106,6 +106,7 @@ static uint64_t progress_timers(struct uroce_device *dev)
 			next = d;
 	}
 	tx_flush(dev);
+	dev->next_deadline_ns = next;
 	return next;
 }
 
@@ -136,7 +137,7 @@ static void *progress_thread(void *arg)
 	struct epoll_event ev[4];
 
 	while (!atomic_load(&dev->stopping)) {
-		int n = epoll_wait(dev->epoll_fd, ev, 4, dev->busy_poll ? 1 : -1);
+		int n = epoll_wait(dev->epoll_fd, ev, 4, dev->busy_poll ? 10 : -1);
 		if (n < 0 && errno != EINTR)
 			break;
 		pthread_mutex_lock(&dev->lock);
@@ -217,19 +218,23 @@ void transport_poll(struct uroce_device *dev)
 	dev->last_busy_poll_ns = uroce_now_ns();
 	progress_flush_acks(dev); /* owed since the last poll: the application did not answer */
 	progress_rx(dev, 1, true);
-	if (dev->armed_deadline_ns && dev->last_busy_poll_ns >= dev->armed_deadline_ns)
+	if (dev->next_deadline_ns && dev->last_busy_poll_ns >= dev->next_deadline_ns)
 		arm_timer(dev, progress_timers(dev));
 	pthread_mutex_unlock(&dev->lock);
 }
 
 void transport_sq_posted(struct uroce_qp *qp)
 {
-	uint64_t before = qp->comp.timer_deadline_ns;
+	struct uroce_device *dev = qp->dev;
 	requester_run(qp);
-	progress_flush_acks(qp->dev);
-	tx_flush(qp->dev);
-	if (qp->comp.timer_deadline_ns && qp->comp.timer_deadline_ns != before)
-		wake(qp->dev);
+	progress_flush_acks(dev);
+	tx_flush(dev);
+	/* The thread needs a nudge only for a deadline before the one it waits
+	 * for: a later one is found when that one fires. Waking it for every post
+	 * would cost a context switch a message. */
+	uint64_t deadline = dev->next_deadline_ns;
+	if (deadline && (!dev->armed_deadline_ns || deadline < dev->armed_deadline_ns))
+		wake(dev);
 }
 
 static int alloc_resources(struct uroce_qp *qp)

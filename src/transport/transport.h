@@ -73,6 +73,13 @@ void progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks);
 /* Queues every ACK a QP of dev owes. */
 void progress_flush_acks(struct uroce_device *dev);
 
+/* Records that a QP timer was set to deadline (progress.c runs it in time). */
+static inline void note_deadline(struct uroce_device *dev, uint64_t deadline)
+{
+	if (!dev->next_deadline_ns || deadline < dev->next_deadline_ns)
+		dev->next_deadline_ns = deadline;
+}
+
 static inline uint64_t qp_timeout_ns(const struct uroce_qp *qp)
 {
 	/* 4.096 us * 2^timeout; 0 means wait forever. */

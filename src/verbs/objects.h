@@ -238,6 +238,7 @@ struct uroce_device {
 	int epoll_fd;
 	uint64_t last_busy_poll_ns;  /* busy polling: when poll_cq last ran the receive path */
 	uint64_t armed_deadline_ns;  /* what timer_fd is set to, 0: disarmed */
+	uint64_t next_deadline_ns;   /* the earliest QP timer set since the timers last ran, 0: none */
 	bool acks_deferred;          /* busy polling: some QP owes an ACK not yet queued */
 
 	/* asynchronous events */
