@@ -161,7 +161,7 @@ static int loop_recv(struct uroce_port *port, struct uroce_dgram *dgrams, unsign
 	while (n < max && loop_waiting(p) > 0) {
 		struct loop_slot *s = &p->slots[(p->head + p->held) % LOOP_QUEUE_SLOTS];
 		p->held++;
-		if (!uroce_port_rx_accept(&p->base.stats, &s->meta.peer, &p->base.local, s->data, s->meta.len))
+		if (!uroce_port_rx_accept(&p->base, &s->meta.peer, &p->base.local, s->data, s->meta.len))
 			continue;
 		p->base.stats.rx_dgrams++;
 		dgrams[n++] = s->meta;

@@ -38,6 +38,7 @@ struct uroce_port_stats {
 	uint64_t rx_icrc_errors;  /* dropped: no valid ICRC */
 	uint64_t rx_runts;        /* dropped: shorter than BTH + ICRC */
 	uint64_t rx_icrc_solved;  /* accepted after solving for the sender's IPv4 identification */
+	uint64_t rx_icrc_id_unbelieved; /* an identification fitted the ICRC but not the sender's sequence: dropped */
 	uint64_t rx_dropped;      /* arrived but no room: socket receive buffer or loop queue full */
 };
 
@@ -58,12 +59,30 @@ struct uroce_port_ops {
 	void (*destroy)(struct uroce_port *port);
 };
 
+/* The IPv4 identifications peers send. Solving a failed ICRC for the
+ * identification leaves 16 bits of the check; believing only identifications
+ * that continue a peer's sequence (kernel Soft-RoCE and NICs count up by one
+ * per packet; uroce's GSO segments count up from 0) takes back most of the
+ * rest: a corrupted packet, which some identification would fit, passes only
+ * if that identification happens to fall just past the peer's last one. */
+enum { UROCE_ID_PEERS = 64 };
+struct uroce_ipv4_id_peer {
+	uint8_t ip[4];
+	bool known;          /* last is a believed identification of this peer */
+	uint8_t run;         /* identifications in a row that follow each other, not yet believed */
+	uint16_t last, candidate;
+};
+struct uroce_ipv4_ids {
+	struct uroce_ipv4_id_peer peer[UROCE_ID_PEERS];
+};
+
 struct uroce_port {
 	const struct uroce_port_ops *ops;
 	struct uroce_addr local;     /* bound address and UDP port */
 	uint32_t netdev_mtu;         /* MTU of the interface under it */
 	char ifname[16];
 	struct uroce_port_stats stats;
+	struct uroce_ipv4_ids ipv4_ids; /* receive side, for the ICRC check */
 	char error[160];             /* what the last refused send or failed recv ran into */
 };
 

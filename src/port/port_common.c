@@ -77,9 +77,73 @@ void uroce_port_write_icrc(const struct uroce_addr *src, const struct uroce_addr
 	put_le32(data + len - 4, uroce_icrc_parts(l3, hdr, data, len - 4));
 }
 
-bool uroce_port_rx_accept(struct uroce_port_stats *stats, const struct uroce_addr *src,
-			  const struct uroce_addr *dst, const uint8_t *data, uint32_t len)
+/* How far past the last believed identification a peer's next one may be:
+ * kernel Soft-RoCE and NICs count up by one for each packet to us (one
+ * counter per source and destination), uroce's GSO segments by one from 0
+ * (at most 64 a send); a gap is packets lost, the same one again a duplicate.
+ * After a longer jump (Linux adds a random step for the time a destination
+ * was idle) three identifications in a row re-establish the sequence. */
+#define ID_WINDOW 64
+
+static bool id_follows(uint16_t id, uint16_t prev)
 {
+	return (uint16_t)(id - prev) <= ID_WINDOW;
+}
+
+static unsigned id_slot(const uint8_t ip[4])
+{
+	return (unsigned)(ip[0] ^ ip[1] * 7u ^ ip[2] * 31u ^ ip[3] * 131u) % UROCE_ID_PEERS;
+}
+
+/* The slot of a peer, taken over when another peer had it. */
+static struct uroce_ipv4_id_peer *id_peer(struct uroce_ipv4_ids *ids, const uint8_t ip[4])
+{
+	struct uroce_ipv4_id_peer *peer = &ids->peer[id_slot(ip)];
+	if (memcmp(peer->ip, ip, 4) != 0) {
+		memset(peer, 0, sizeof(*peer));
+		memcpy(peer->ip, ip, 4);
+	}
+	return peer;
+}
+
+/* Whether to believe that src sent identification id (see struct uroce_ipv4_ids). */
+static bool id_believable(struct uroce_ipv4_ids *ids, const struct uroce_addr *src, uint16_t id)
+{
+	const uint8_t *ip = src->ip + 12;
+	struct uroce_ipv4_id_peer *peer = id_peer(ids, ip);
+	/* uroce's GSO segments count from 0 in each send: one whose segment 0 was
+	 * lost still follows 0. */
+	if ((peer->known && id_follows(id, peer->last)) || id_follows(id, 0)) {
+		peer->known = true;
+		peer->last = id;
+		return true;
+	}
+	/* A new sequence is believed from its third identification: two corrupted
+	 * packets in a row rarely solve to neighbouring identifications, three
+	 * almost never do. */
+	peer->run = peer->run && id_follows(id, peer->candidate) ? peer->run + 1 : 1;
+	peer->candidate = id;
+	if (peer->run < 3)
+		return false;
+	peer->known = true;
+	peer->last = id;
+	peer->run = 0;
+	return true;
+}
+
+/* Identification 0 checked out directly: uroce's next GSO segment is 1. */
+static void id_zero_seen(struct uroce_ipv4_ids *ids, const struct uroce_addr *src)
+{
+	const uint8_t *ip = src->ip + 12;
+	struct uroce_ipv4_id_peer *peer = id_peer(ids, ip);
+	peer->known = true;
+	peer->last = 0;
+}
+
+bool uroce_port_rx_accept(struct uroce_port *port, const struct uroce_addr *src, const struct uroce_addr *dst,
+			  const uint8_t *data, uint32_t len)
+{
+	struct uroce_port_stats *stats = &port->stats;
 	if (len < UROCE_PORT_MIN_DGRAM) {
 		stats->rx_runts++;
 		return false;
@@ -89,12 +153,18 @@ bool uroce_port_rx_accept(struct uroce_port_stats *stats, const struct uroce_add
 	enum uroce_l3_kind l3 = src->v4 ? UROCE_L3_IPV4 : UROCE_L3_IPV6;
 	uint32_t got = get_le32(data + len - 4);
 	uint32_t diff = got ^ uroce_icrc_parts(l3, hdr, data, len - 4);
-	if (diff == 0)
+	if (diff == 0) {
+		if (l3 == UROCE_L3_IPV4)
+			id_zero_seen(&port->ipv4_ids, src);
 		return true;
+	}
 	uint16_t id;
 	if (l3 == UROCE_L3_IPV4 && uroce_icrc_solve_ipv4_id_xor(diff, len - 4, &id)) {
-		stats->rx_icrc_solved++;
-		return true;
+		if (id_believable(&port->ipv4_ids, src, id)) {
+			stats->rx_icrc_solved++;
+			return true;
+		}
+		stats->rx_icrc_id_unbelieved++;
 	}
 	stats->rx_icrc_errors++;
 	return false;

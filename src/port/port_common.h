@@ -21,9 +21,11 @@ void uroce_port_write_icrc(const struct uroce_addr *src, const struct uroce_addr
 			   uint32_t len, uint16_t ipv4_id);
 
 /* Whether a received datagram is long enough and its ICRC valid, trying
- * IPv4 identification 0 first, then solving for it. Counts drops and solves. */
-bool uroce_port_rx_accept(struct uroce_port_stats *stats, const struct uroce_addr *src,
-			  const struct uroce_addr *dst, const uint8_t *data, uint32_t len);
+ * IPv4 identification 0 first, then solving for it and believing the result
+ * only if it fits the sender's sequence (struct uroce_ipv4_ids). Counts drops
+ * and solves in port->stats. */
+bool uroce_port_rx_accept(struct uroce_port *port, const struct uroce_addr *src, const struct uroce_addr *dst,
+			  const uint8_t *data, uint32_t len);
 
 void uroce_port_set_last_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -404,7 +404,7 @@ static int udp_recv(struct uroce_port *port, struct uroce_dgram *dgrams, unsigne
 			p->base.stats.rx_icrc_errors++; /* cannot happen: buffers hold the largest UDP datagram */
 			continue;
 		}
-		if (!uroce_port_rx_accept(&p->base.stats, &meta->peer, &meta->dst, data, len))
+		if (!uroce_port_rx_accept(&p->base, &meta->peer, &meta->dst, data, len))
 			continue;
 		p->base.stats.rx_dgrams++;
 		dgrams[n++] = (struct uroce_dgram){

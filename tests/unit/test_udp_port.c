@@ -209,9 +209,11 @@ static void foreign_sender(const char *ip_port, const char *ip_sender, uint16_t 
 	CHECK(sendto(fd, buf, 0, 0, (struct sockaddr *)&ss_dst, sl) == 0); /* empty */
 	put_le32(buf + sizeof buf - 4, good); /* valid */
 	CHECK(sendto(fd, buf, sizeof buf, 0, (struct sockaddr *)&ss_dst, sl) == (ssize_t)sizeof buf);
-	if (src.v4) { /* valid for a sender whose identification was 0xbeef */
-		put_le32(buf + sizeof buf - 4, test_icrc(&src, &p->local, buf, sizeof buf, 0xbeef));
-		CHECK(sendto(fd, buf, sizeof buf, 0, (struct sockaddr *)&ss_dst, sl) == (ssize_t)sizeof buf);
+	if (src.v4) { /* valid for a sender counting 0xbeef, 0xbef0, 0xbef1: the third is believed */
+		for (uint16_t id = 0xbeef; id <= 0xbef1; id++) {
+			put_le32(buf + sizeof buf - 4, test_icrc(&src, &p->local, buf, sizeof buf, id));
+			CHECK(sendto(fd, buf, sizeof buf, 0, (struct sockaddr *)&ss_dst, sl) == (ssize_t)sizeof buf);
+		}
 	}
 	unsigned want = src.v4 ? 2 : 1;
 	struct uroce_dgram r[4];
@@ -224,7 +226,8 @@ static void foreign_sender(const char *ip_port, const char *ip_sender, uint16_t 
 	printf("foreign %s -> %s: %llu ICRC errors, %llu runts, %llu solved, %llu accepted\n", ip_sender, ip_port,
 	       (unsigned long long)p->stats.rx_icrc_errors, (unsigned long long)p->stats.rx_runts,
 	       (unsigned long long)p->stats.rx_icrc_solved, (unsigned long long)p->stats.rx_dgrams);
-	CHECK_EQ_U64(p->stats.rx_icrc_errors, 1);
+	CHECK_EQ_U64(p->stats.rx_icrc_errors, src.v4 ? 3 : 1); /* the bad one; 0xbeef, 0xbef0 not yet believed */
+	CHECK_EQ_U64(p->stats.rx_icrc_id_unbelieved, src.v4 ? 2 : 0);
 	CHECK_EQ_U64(p->stats.rx_runts, 2);
 	CHECK_EQ_U64(p->stats.rx_icrc_solved, src.v4 ? 1 : 0);
 	CHECK_EQ_U64(p->stats.rx_dgrams, want);
