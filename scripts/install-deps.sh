@@ -8,7 +8,9 @@ packages=(
   clang-14 libclang-rt-14-dev   # ASan/UBSan and libFuzzer builds
   zlib1g-dev                    # zlib's crc32: the ICRC benchmark's baseline
   tshark                        # third-party dissector for the wire-format interop test
-  iproute2                      # network namespaces and veth pairs for integration tests
+  iproute2                      # network namespaces and veth pairs for integration tests; tc
+  libbpf-dev                    # bpf_helpers.h: the tc classifier that impairs packets (built with clang-14 -target bpf)
+  python3                       # the benchmark scripts' tables
 )
 
 missing=()
