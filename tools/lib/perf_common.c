@@ -1337,6 +1337,12 @@ static int wait_event(struct perf_ctx *c, bool *timed_out)
 	return 0;
 }
 
+static bool channel_has_event(const struct perf_ctx *c)
+{
+	struct pollfd p = {.fd = uroce_comp_channel_fd(c->channel), .events = POLLIN};
+	return poll(&p, 1, 0) == 1;
+}
+
 /* Busy waits look at the TCP connection now and then: a failed peer ends the wait. */
 static int check_peer_now_and_then(struct perf_ctx *c, uint64_t *next_ns)
 {
@@ -1356,8 +1362,10 @@ int perf_wait(struct perf_ctx *c, const uint64_t *counter, uint64_t target)
 		if (n < 0)
 			return -1;
 		if (n > 0) {
-			if (timed_out && !c->missed_event_warned) {
-				/* Armed, the channel stayed quiet for 100 ms, yet the CQ had entries. */
+			if (timed_out && !c->missed_event_warned && !channel_has_event(c)) {
+				/* Armed, the channel stayed quiet for 100 ms and still is, yet the
+				 * CQ had entries (one that came just after the wait timed out has
+				 * its event waiting on the channel). */
 				fprintf(stderr, "%s: warning: the completion channel signalled no event for a completion "
 						"that arrived while the CQ was armed (library bug?)\n",
 					perf_prog);
