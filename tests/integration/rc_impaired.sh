@@ -40,24 +40,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit $SKIP
 fi
 
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../scripts/netns.sh"
-
-workdir=$(mktemp -d)
-server_pid=
-client_pid=
-netns_name=
-cleanup() {
-	local pid
-	for pid in $client_pid $server_pid; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	[ -z "$netns_name" ] || netns_down "$netns_name"
-	if [ -n "${RC_IMPAIRED_KEEP:-}" ]; then echo "rc_impaired: outputs kept in $workdir"; else rm -rf "$workdir"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
+it_cleanup_on_exit rc_impaired TERM
 
 passed=0
 failed=0
@@ -73,25 +57,13 @@ check() { # check NAME CONDITION...: a figure that must hold
 	if "$@"; then passed=$((passed + 1)); echo "ok    $name"; else fail "$name"; fi
 }
 
-ib_mtu() { # the IB MTU of a netdev MTU: (MTU - 80) rounded down
-	local avail=$(($1 - 80)) m
-	for m in 4096 2048 1024 512 256; do
-		[ "$avail" -ge "$m" ] && { echo "$m"; return; }
-	done
-	echo 0
-}
-
 # attach NS DEV: the classifier on DEV's ingress with the rates set; prints
 # its program id. Status 2: this kernel cannot (skip); 1: failed.
 attach() {
-	local ns=$1 dev=$2 id
+	local id
 	# tc sees a UDP GSO batch (up to 64 datagrams) as one packet unless the
 	# sender segments it: with GSO off on this end, the peer's ingress sees datagrams.
-	ip -n "$ns" link set dev "$dev" gso_max_segs 1 2>"$workdir/tc.err" || return 2
-	tc -n "$ns" qdisc add dev "$dev" clsact 2>"$workdir/tc.err" || return 2
-	tc -n "$ns" filter add dev "$dev" ingress bpf da obj "$OBJ" sec impair 2>"$workdir/tc.err" || return 1
-	id=$(tc -n "$ns" filter show dev "$dev" ingress | sed -n 's/.* id \([0-9][0-9]*\) .*/\1/p' | head -n 1)
-	[ -n "$id" ] || { echo "no program id in tc's filter list" >"$workdir/tc.err"; return 1; }
+	id=$(impair_attach "$1" "$2" "$OBJ" segment) || return $?
 	"$CTL" "$id" set "$LOSS" "$DUP" "$CORRUPT" 2>"$workdir/tc.err" || return 1
 	echo "$id"
 }

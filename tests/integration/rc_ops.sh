@@ -30,36 +30,10 @@ for t in "$BW" "$LAT"; do
 	[ -x "$t" ] || { echo "rc_ops: $t is missing: build the uroce-bw and uroce-lat targets" >&2; exit 2; }
 done
 
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../scripts/netns.sh"
-
-workdir=$(mktemp -d)
-server_pid=
-client_pid=
-netns_name=
-cleanup() {
-	local pid
-	for pid in $client_pid $server_pid; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	[ -z "$netns_name" ] || netns_down "$netns_name"
-	[ -n "${RC_OPS_KEEP:-}" ] || rm -rf "$workdir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
+it_cleanup_on_exit rc_ops TERM
 
 # The IB MTU of a netdev MTU, as rxe and uroce derive it: (MTU - 80) rounded down.
-ib_mtu() {
-	local avail=$(($1 - 80)) m
-	for m in 4096 2048 1024 512 256; do
-		if [ "$avail" -ge "$m" ]; then
-			echo "$m"
-			return
-		fi
-	done
-	echo 0
-}
 
 # Plain commands, so that $! is the tool itself (`ip netns exec` executes in place).
 server_side=()

@@ -48,24 +48,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit $SKIP
 fi
 
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../scripts/netns.sh"
-
-workdir=$(mktemp -d)
-server_pid=
-client_pid=
-netns_name=
-cleanup() {
-	local pid
-	for pid in $client_pid $server_pid; do
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	[ -z "$netns_name" ] || netns_down "$netns_name"
-	if [ -n "${RC_PEER_KILLED_KEEP:-}" ]; then echo "rc_peer_killed: outputs kept in $workdir"; else rm -rf "$workdir"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(cd "$(dirname "$0")" && pwd)/common.sh"
+it_cleanup_on_exit rc_peer_killed KILL
 
 netns_name=rckill$$
 netns_up "$netns_name" "$VETH_MTU"
@@ -77,15 +61,12 @@ esac
 
 # The classifier on the client's ingress, passing everything until told to
 # black-hole TCP.
-if ! tc -n "$NETNS_B" qdisc add dev "$NETNS_IF_B" clsact 2>"$workdir/tc.err"; then
-	echo "rc_peer_killed: SKIP: no clsact qdisc here: $(cat "$workdir/tc.err")"
-	exit $SKIP
-fi
-if ! tc -n "$NETNS_B" filter add dev "$NETNS_IF_B" ingress bpf da obj "$OBJ" sec impair 2>"$workdir/tc.err"; then
-	echo "rc_peer_killed: FAIL: attaching $OBJ: $(cat "$workdir/tc.err")" >&2
-	exit 1
-fi
-prog_id=$(tc -n "$NETNS_B" filter show dev "$NETNS_IF_B" ingress | sed -n 's/.* id \([0-9][0-9]*\) .*/\1/p' | head -n 1)
+prog_id=$(impair_attach "$NETNS_B" "$NETNS_IF_B" "$OBJ")
+case $? in
+0) ;;
+2) echo "rc_peer_killed: SKIP: no clsact qdisc here: $(cat "$workdir/tc.err")"; exit $SKIP ;;
+*) echo "rc_peer_killed: FAIL: attaching $OBJ: $(cat "$workdir/tc.err")" >&2; exit 1 ;;
+esac
 "$CTL" "$prog_id" set 0 0 0 0 || exit 1
 
 tcp_port=$((20000 + $$ % 20000))
