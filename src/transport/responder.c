@@ -109,6 +109,20 @@ static void complete_recv(struct uroce_qp *qp, const struct uroce_pkt *pkt, enum
 	qp->resp.have_recv = false;
 }
 
+/* Places a WRITE packet's payload at the message's next address (inside the
+ * MR checked at its FIRST) and completes a WRITE with immediate at its end. */
+static void write_place(struct uroce_qp *qp, const struct uroce_pkt *pkt, bool last)
+{
+	struct responder *r = &qp->resp;
+	if (pkt->payload_len) {
+		memcpy((void *)(uintptr_t)r->write_va, pkt->payload, pkt->payload_len);
+		r->write_va += pkt->payload_len;
+		r->write_resid -= pkt->payload_len;
+	}
+	if (last && (pkt->op->actions & UROCE_ACT_IMM))
+		complete_recv(qp, pkt, UROCE_WC_RECV_RDMA_WITH_IMM, r->write_len);
+}
+
 /* ---- READ responses ---- */
 
 static struct resp_res *res_next(struct uroce_qp *qp)
@@ -276,17 +290,11 @@ static bool rc_write(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 		fatal(qp, pkt, UROCE_NAK_INVALID_REQ, UROCE_WC_REM_INV_REQ_ERR, UROCE_EVENT_QP_REQ_ERR);
 		return false;
 	}
-	if (pkt->payload_len) {
-		if (!r->write_mr) { /* deregistered while the WRITE was under way */
-			fatal(qp, pkt, UROCE_NAK_REMOTE_ACCESS_ERR, UROCE_WC_REM_ACCESS_ERR, UROCE_EVENT_QP_ACCESS_ERR);
-			return false;
-		}
-		memcpy((void *)(uintptr_t)r->write_va, pkt->payload, pkt->payload_len);
-		r->write_va += pkt->payload_len;
-		r->write_resid -= pkt->payload_len;
+	if (pkt->payload_len && !r->write_mr) { /* deregistered while the WRITE was under way */
+		fatal(qp, pkt, UROCE_NAK_REMOTE_ACCESS_ERR, UROCE_WC_REM_ACCESS_ERR, UROCE_EVENT_QP_ACCESS_ERR);
+		return false;
 	}
-	if (last && (op->actions & UROCE_ACT_IMM))
-		complete_recv(qp, pkt, UROCE_WC_RECV_RDMA_WITH_IMM, r->write_len);
+	write_place(qp, pkt, last);
 	return true;
 }
 
@@ -436,13 +444,7 @@ static bool uc_write(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 		return false;
 	if (pkt->payload_len && !r->write_mr)
 		return false; /* deregistered while the WRITE was under way */
-	if (pkt->payload_len) {
-		memcpy((void *)(uintptr_t)r->write_va, pkt->payload, pkt->payload_len);
-		r->write_va += pkt->payload_len;
-		r->write_resid -= pkt->payload_len;
-	}
-	if (last && (op->actions & UROCE_ACT_IMM))
-		complete_recv(qp, pkt, UROCE_WC_RECV_RDMA_WITH_IMM, r->write_len);
+	write_place(qp, pkt, last);
 	return true;
 }
 
