@@ -195,6 +195,12 @@ int transport_start(struct uroce_device *dev)
 
 void transport_stop(struct uroce_device *dev)
 {
+	if (dev->tx_bufs) {
+		pthread_mutex_lock(&dev->lock);
+		progress_flush_acks(dev);
+		tx_flush(dev);
+		pthread_mutex_unlock(&dev->lock);
+	}
 	if (dev->thread_started) {
 		atomic_store(&dev->stopping, true);
 		wake(dev);
@@ -281,6 +287,10 @@ void transport_qp_modified(struct uroce_qp *qp, enum uroce_qp_state old_state, i
 
 void transport_qp_destroyed(struct uroce_qp *qp)
 {
+	/* An ACK deferred for the application's answer must still go out: the
+	 * peer would otherwise retry a message this QP has received. */
+	responder_flush_acks(qp);
+	tx_flush(qp->dev);
 	free(qp->resp.res);
 	qp->resp.res = NULL;
 	qp->resp.nres = 0;

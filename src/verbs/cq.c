@@ -211,7 +211,7 @@ void cq_push(struct uroce_cq *cq, const struct uroce_wc *wc, bool solicited)
 		return;
 	}
 	cq->ring[(cq->head + cq->count) % cq->cap] = *wc;
-	cq->count++;
+	__atomic_store_n(&cq->count, cq->count + 1, __ATOMIC_RELEASE); /* read unlocked by poll_cq */
 	/* Error completions wake a CQ armed for solicited ones too (IBA 11.4.2.2). */
 	if (cq->armed == 1 || (cq->armed == 2 && (solicited || wc->status != UROCE_WC_SUCCESS))) {
 		cq->armed = 0;
@@ -225,19 +225,22 @@ int uroce_poll_cq(struct uroce_cq *cq, int num, struct uroce_wc *wc)
 	if (!cq || num < 0 || (num > 0 && !wc))
 		return -verbs_error(EINVAL, "poll_cq: cq and wc must not be NULL and num (%d) not negative", num);
 	struct uroce_device *dev = cq->dev;
-	if (dev->busy_poll) {
-		pthread_mutex_lock(&dev->lock);
-		bool empty = cq->count == 0;
-		pthread_mutex_unlock(&dev->lock);
-		if (empty)
-			transport_poll(dev); /* takes the lock itself */
+	/* An empty CQ is seen without the device lock: a poller spinning on the
+	 * lock would starve the progress thread that fills the CQ. A poller that
+	 * finds it empty runs the receive path itself (if no one else is): most
+	 * verbs programs spin on poll_cq, and on two cores waking the progress
+	 * thread past two spinners costs a scheduler tick. */
+	if (__atomic_load_n(&cq->count, __ATOMIC_ACQUIRE) == 0) {
+		transport_poll(dev); /* takes the lock itself, if free */
+		if (__atomic_load_n(&cq->count, __ATOMIC_ACQUIRE) == 0)
+			return 0;
 	}
 	pthread_mutex_lock(&dev->lock);
 	int n = 0;
 	while (n < num && cq->count) {
 		wc[n++] = cq->ring[cq->head];
 		cq->head = (cq->head + 1) % cq->cap;
-		cq->count--;
+		__atomic_store_n(&cq->count, cq->count - 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&dev->lock);
 	return n;

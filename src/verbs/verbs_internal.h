@@ -83,7 +83,8 @@ void transport_stop(struct uroce_device *dev);          /* lock not held */
 void transport_sq_posted(struct uroce_qp *qp);          /* new send WQEs: run the requester */
 void transport_qp_modified(struct uroce_qp *qp, enum uroce_qp_state old_state, int mask);
 void transport_qp_destroyed(struct uroce_qp *qp);
-/* Busy polling: run the receive path once from the caller's thread. Lock not held. */
+/* Runs the receive path once from the caller's thread (poll_cq found its CQ empty),
+ * unless another thread is at it. Lock not held. */
 void transport_poll(struct uroce_device *dev);
 
 #endif
