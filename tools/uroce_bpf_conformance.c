@@ -1,0 +1,127 @@
+/* uroce-bpf-conformance: the bpf_conformance suite's plugin protocol.
+ *   echo "b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00" | uroce-bpf-conformance [MEMORY] [--interpret|--jit]
+ * The program arrives on standard input as one line of space-separated hex
+ * bytes; the memory, also space-separated hex, is the first argument (absent
+ * when empty). Runs with r1 = the memory, r2 = its length, helper 5 = identity;
+ * prints r0 in hex and exits 0, or says why on standard error and exits 1. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uroce/bpf.h"
+
+static uint64_t identity(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	(void)r2, (void)r3, (void)r4, (void)r5;
+	return r1;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Whitespace-separated hex bytes (1 or 2 digits each) into buf; -1 if malformed. */
+static long parse_hex(const char *s, unsigned char *buf, size_t cap)
+{
+	size_t n = 0;
+	while (*s) {
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+			s++;
+			continue;
+		}
+		int hi = hex_digit(s[0]), lo = hi >= 0 ? hex_digit(s[1]) : -1;
+		if (hi < 0 || n == cap)
+			return -1;
+		buf[n++] = (unsigned char)(lo >= 0 ? hi << 4 | lo : hi);
+		s += lo >= 0 ? 2 : 1;
+		if (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return -1;
+	}
+	return (long)n;
+}
+
+static int usage(const char *argv0)
+{
+	fprintf(stderr, "usage: PROGRAM-HEX | %s [MEMORY-HEX] [--interpret | --jit]\n", argv0);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *memory = NULL;
+	int jit = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--interpret") == 0)
+			jit = 0;
+		else if (strcmp(argv[i], "--jit") == 0)
+			jit = 1;
+		else if (strncmp(argv[i], "--", 2) == 0)
+			return usage(argv[0]);
+		else if (!memory)
+			memory = argv[i];
+		else
+			return usage(argv[0]);
+	}
+	if (jit) {
+		fprintf(stderr, "uroce-bpf-conformance: the JIT is not built yet (issue 5); use --interpret\n");
+		return 1;
+	}
+
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len = getline(&line, &cap, stdin);
+	if (len < 0) {
+		fprintf(stderr, "uroce-bpf-conformance: no program on standard input\n");
+		free(line);
+		return 1;
+	}
+	size_t max_bytes = (size_t)len / 2 + 8;
+	struct uroce_bpf_insn *insns = calloc(max_bytes / 8 + 1, sizeof(*insns));
+	long code_len = insns ? parse_hex(line, (unsigned char *)insns, max_bytes) : -1;
+	free(line);
+	if (code_len <= 0 || code_len % 8) {
+		fprintf(stderr, "uroce-bpf-conformance: the program must be space-separated hex bytes, a "
+				"non-zero multiple of 8 (got %ld)\n", code_len);
+		free(insns);
+		return 1;
+	}
+
+	unsigned char *mem = NULL;
+	long mem_len = 0;
+	if (memory) {
+		mem = malloc(strlen(memory) / 2 + 1);
+		mem_len = mem ? parse_hex(memory, mem, strlen(memory) / 2 + 1) : -1;
+		if (mem_len < 0) {
+			fprintf(stderr, "uroce-bpf-conformance: the memory must be space-separated hex bytes\n");
+			free(mem);
+			free(insns);
+			return 1;
+		}
+	}
+
+	struct uroce_bpf_prog *prog = NULL;
+	uint64_t r0 = 0;
+	enum uroce_bpf_err err = uroce_bpf_prog_create(insns, (size_t)code_len / 8, &prog);
+	free(insns);
+	if (err == UROCE_BPF_OK)
+		err = uroce_bpf_prog_set_helper(prog, 5, identity);
+	if (err == UROCE_BPF_OK)
+		err = uroce_bpf_run(prog, mem_len ? mem : NULL, (size_t)mem_len, &r0);
+	uroce_bpf_prog_free(prog);
+	free(mem);
+	if (err != UROCE_BPF_OK) {
+		fprintf(stderr, "uroce-bpf-conformance: %s: %s\n", uroce_bpf_errname(err),
+			uroce_bpf_last_error()->msg);
+		return 1;
+	}
+	printf("%" PRIx64 "\n", r0);
+	return 0;
+}
