@@ -11,6 +11,8 @@ packages=(
   iproute2                      # network namespaces and veth pairs for integration tests; tc
   libbpf-dev                    # bpf_helpers.h: the tc classifier that impairs packets (built with clang-14 -target bpf)
   python3                       # the benchmark scripts' tables
+  libibverbs-dev                # rdma-core's verbs headers: the ABI of compat/ibverbs (never re-typed)
+  ibverbs-utils perftest        # unmodified ibverbs programs the compat tests run on uroce
 )
 
 missing=()

@@ -1,0 +1,101 @@
+/* uroce's libibverbs.so.1: the objects behind the verbs structs. Each ibv_*
+ * struct (layout from rdma-core's verbs.h) is the first member of a wrapper
+ * that holds the uroce object it stands for. */
+#ifndef UROCE_COMPAT_IBVERBS_INTERNAL_H
+#define UROCE_COMPAT_IBVERBS_INTERNAL_H
+
+#include <infiniband/verbs.h>
+#include <net/if.h>
+#include <pthread.h>
+
+#include "uroce/uroce.h"
+
+#define COMPAT_DEVICE_NAME "uroce0"
+
+/* Exported under the version the map gives its name (default version). */
+#define COMPAT_EXPORT __attribute__((visibility("default")))
+
+/* Binds IMPL as the compat version NAME@NODE, after checking that IMPL has
+ * the type of NAME's declaration in verbs.h. */
+#define COMPAT_SYMVER(impl, name, node) __asm__(".symver " #impl ", " #name "@" node)
+
+struct compat_device {
+	struct ibv_device ibdev;       /* what ibv_get_device_list hands out */
+	char ifname[IF_NAMESIZE];
+	uint64_t node_guid;            /* from the MAC, as rxe (network order in ibv_get_device_guid) */
+};
+
+struct compat_context {
+	struct verbs_context vctx;     /* must be first: ibv_context is vctx.context */
+	struct uroce_device *dev;
+	struct compat_device *cdev;
+	pthread_mutex_t lock;          /* the registry below */
+	struct compat_cq *cqs;         /* for async events: uroce object -> ibv object */
+	struct compat_srq *srqs;
+};
+
+struct compat_pd {
+	struct ibv_pd pd;
+	struct uroce_pd *upd;
+};
+
+struct compat_mr {
+	struct ibv_mr mr;
+	struct uroce_mr *umr;
+};
+
+struct compat_channel {
+	struct ibv_comp_channel ch;
+	struct uroce_comp_channel *uch;
+};
+
+struct compat_cq {
+	struct ibv_cq cq;
+	struct uroce_cq *ucq;
+	struct compat_cq *next;        /* in the context's registry */
+};
+
+struct compat_srq {
+	struct ibv_srq srq;
+	struct uroce_srq *usrq;
+	struct compat_srq *next;
+};
+
+struct compat_qp {
+	struct ibv_qp qp;
+	struct uroce_qp *uqp;
+};
+
+struct compat_ah {
+	struct ibv_ah ah;
+	struct uroce_ah *uah;
+};
+
+static inline struct compat_context *to_cctx(struct ibv_context *ctx)
+{
+	return (struct compat_context *)(void *)((char *)ctx - offsetof(struct compat_context, vctx.context));
+}
+static inline struct uroce_device *to_udev(struct ibv_context *ctx)
+{
+	return to_cctx(ctx)->dev;
+}
+#define COMPAT_OF(type, ptr) ((struct type *)(void *)(ptr))
+
+/* ibv_query_gid_type's enum ibv_gid_type_sysfs lives in rdma-core's driver.h,
+ * which libibverbs-dev does not install: RoCE v1 is 0, RoCE v2 is 1. */
+enum { COMPAT_GID_TYPE_SYSFS_ROCE_V2 = 1 };
+int ibv_query_gid_type(struct ibv_context *context, uint8_t port_num, unsigned int index, unsigned int *type);
+
+/* The ops of struct ibv_context_ops and struct verbs_context (datapath.c, objects.c, device.c). */
+int compat_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **bad_wr);
+int compat_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad_wr);
+int compat_post_srq_recv(struct ibv_srq *srq, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad_wr);
+int compat_poll_cq(struct ibv_cq *cq, int num_entries, struct ibv_wc *wc);
+int compat_req_notify_cq(struct ibv_cq *cq, int solicited_only);
+struct ibv_qp *compat_create_qp_ex(struct ibv_context *context, struct ibv_qp_init_attr_ex *attr);
+
+/* uroce's errors are positive errno values; verbs calls returning int return them too. */
+struct compat_cq *compat_find_cq(struct compat_context *c, const struct uroce_cq *ucq);
+struct compat_srq *compat_find_srq(struct compat_context *c, const struct uroce_srq *usrq);
+
+#endif
