@@ -110,9 +110,10 @@ static void retry(struct uroce_qp *qp, enum uroce_wc_status exhausted)
 static void handle_nak(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 {
 	uint8_t code = uroce_aeth_value(pkt->aeth.syndrome);
-	/* A NAK acknowledges everything before its PSN. */
+	/* A NAK acknowledges everything before its PSN. comp.psn may stay
+	 * behind it, at a READ response still missing: the retry starts there. */
 	ack_through(qp, uroce_psn_add(pkt->bth.psn, 0xffffff));
-	if (uroce_psn_diff(pkt->bth.psn, qp->comp.psn) != 0)
+	if (uroce_psn_diff(pkt->bth.psn, qp->comp.psn) < 0)
 		return; /* about a PSN already dealt with */
 	switch (code) {
 	case UROCE_NAK_PSN_SEQ_ERR:
@@ -130,7 +131,7 @@ static void handle_rnr(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 {
 	qp->dev->counters[UROCE_CNT_RCV_RNR_ERR]++;
 	ack_through(qp, uroce_psn_add(pkt->bth.psn, 0xffffff));
-	if (uroce_psn_diff(pkt->bth.psn, qp->comp.psn) != 0)
+	if (uroce_psn_diff(pkt->bth.psn, qp->comp.psn) < 0)
 		return;
 	if (qp->comp.rnr_retry_left == 0) {
 		qp->dev->counters[UROCE_CNT_RNR_RETRY_EXCEEDED]++;
