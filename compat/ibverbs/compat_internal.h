@@ -19,6 +19,18 @@
  * the type of NAME's declaration in verbs.h. */
 #define COMPAT_SYMVER(impl, name, node) __asm__(".symver " #impl ", " #name "@" node)
 
+/* Every object sits on its context's list for its kind, so that closing the
+ * context destroys what the program left behind, as the kernel does when the
+ * command fd closes (perftest's ib_send_bw client leaves its receive CQ). The
+ * kinds in the order they are destroyed. */
+enum compat_kind { COMPAT_QP, COMPAT_AH, COMPAT_SRQ, COMPAT_MR, COMPAT_CQ, COMPAT_CHANNEL, COMPAT_PD, COMPAT_KINDS };
+
+struct compat_link {
+	struct compat_link *prev, *next;
+};
+
+#define COMPAT_CONTAINER(type, member, ptr) ((struct type *)(void *)((char *)(ptr) - offsetof(struct type, member)))
+
 struct compat_device {
 	struct ibv_device ibdev;       /* what ibv_get_device_list hands out */
 	char ifname[IF_NAMESIZE];
@@ -29,46 +41,50 @@ struct compat_context {
 	struct verbs_context vctx;     /* must be first: ibv_context is vctx.context */
 	struct uroce_device *dev;
 	struct compat_device *cdev;
-	pthread_mutex_t lock;          /* the registry below */
-	struct compat_cq *cqs;         /* for async events: uroce object -> ibv object */
-	struct compat_srq *srqs;
+	pthread_mutex_t lock;          /* the lists below */
+	struct compat_link objs[COMPAT_KINDS]; /* circular, heads only */
 };
 
 struct compat_pd {
 	struct ibv_pd pd;
 	struct uroce_pd *upd;
+	struct compat_link link;
 };
 
 struct compat_mr {
 	struct ibv_mr mr;
 	struct uroce_mr *umr;
+	struct compat_link link;
 };
 
 struct compat_channel {
 	struct ibv_comp_channel ch;
 	struct uroce_comp_channel *uch;
+	struct compat_link link;
 };
 
 struct compat_cq {
 	struct ibv_cq cq;
 	struct uroce_cq *ucq;
-	struct compat_cq *next;        /* in the context's registry */
+	struct compat_link link;
 };
 
 struct compat_srq {
 	struct ibv_srq srq;
 	struct uroce_srq *usrq;
-	struct compat_srq *next;
+	struct compat_link link;
 };
 
 struct compat_qp {
 	struct ibv_qp qp;
 	struct uroce_qp *uqp;
+	struct compat_link link;
 };
 
 struct compat_ah {
 	struct ibv_ah ah;
 	struct uroce_ah *uah;
+	struct compat_link link;
 };
 
 static inline struct compat_context *to_cctx(struct ibv_context *ctx)
@@ -93,6 +109,9 @@ int compat_post_srq_recv(struct ibv_srq *srq, struct ibv_recv_wr *wr, struct ibv
 int compat_poll_cq(struct ibv_cq *cq, int num_entries, struct ibv_wc *wc);
 int compat_req_notify_cq(struct ibv_cq *cq, int solicited_only);
 struct ibv_qp *compat_create_qp_ex(struct ibv_context *context, struct ibv_qp_init_attr_ex *attr);
+
+void compat_track(struct ibv_context *ctx, enum compat_kind kind, struct compat_link *l);
+void compat_untrack(struct ibv_context *ctx, struct compat_link *l);
 
 /* uroce's errors are positive errno values; verbs calls returning int return them too. */
 struct compat_cq *compat_find_cq(struct compat_context *c, const struct uroce_cq *ucq);

@@ -159,6 +159,8 @@ COMPAT_EXPORT struct ibv_context *ibv_open_device(struct ibv_device *device)
 	}
 	c->cdev = &the_device;
 	pthread_mutex_init(&c->lock, NULL);
+	for (int k = 0; k < COMPAT_KINDS; k++)
+		c->objs[k].prev = c->objs[k].next = &c->objs[k];
 	struct verbs_context *v = &c->vctx;
 	v->sz = sizeof(*v);
 	v->query_port = compat_query_port;
@@ -179,9 +181,41 @@ COMPAT_EXPORT struct ibv_context *ibv_open_device(struct ibv_device *device)
 	return ctx;
 }
 
+/* Destroys one object of the kind; the destroy call takes it off the list. */
+static int destroy_tracked(enum compat_kind kind, struct compat_link *l)
+{
+	switch (kind) {
+	case COMPAT_QP: return ibv_destroy_qp(&COMPAT_CONTAINER(compat_qp, link, l)->qp);
+	case COMPAT_AH: return ibv_destroy_ah(&COMPAT_CONTAINER(compat_ah, link, l)->ah);
+	case COMPAT_SRQ: return ibv_destroy_srq(&COMPAT_CONTAINER(compat_srq, link, l)->srq);
+	case COMPAT_MR: return ibv_dereg_mr(&COMPAT_CONTAINER(compat_mr, link, l)->mr);
+	case COMPAT_CQ: return ibv_destroy_cq(&COMPAT_CONTAINER(compat_cq, link, l)->cq);
+	case COMPAT_CHANNEL: return ibv_destroy_comp_channel(&COMPAT_CONTAINER(compat_channel, link, l)->ch);
+	case COMPAT_PD: return ibv_dealloc_pd(&COMPAT_CONTAINER(compat_pd, link, l)->pd);
+	case COMPAT_KINDS: break;
+	}
+	return EINVAL;
+}
+
+/* As rdma-core, where closing the command fd makes the kernel free every
+ * object still open: what the program left is destroyed here, not refused. */
 COMPAT_EXPORT int ibv_close_device(struct ibv_context *context)
 {
 	struct compat_context *c = to_cctx(context);
+	for (int k = 0; k < COMPAT_KINDS; k++) {
+		for (;;) {
+			pthread_mutex_lock(&c->lock);
+			struct compat_link *l = c->objs[k].next;
+			pthread_mutex_unlock(&c->lock);
+			if (l == &c->objs[k])
+				break;
+			int derr = destroy_tracked((enum compat_kind)k, l);
+			if (derr) {
+				errno = derr;
+				return -1;
+			}
+		}
+	}
 	int err = uroce_device_close(c->dev);
 	if (err) {
 		errno = err;

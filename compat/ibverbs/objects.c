@@ -12,6 +12,29 @@ static void *fail_null(int err)
 	return NULL;
 }
 
+/* ---- the context's object lists ---- */
+
+void compat_track(struct ibv_context *ctx, enum compat_kind kind, struct compat_link *l)
+{
+	struct compat_context *c = to_cctx(ctx);
+	pthread_mutex_lock(&c->lock);
+	struct compat_link *head = &c->objs[kind];
+	l->next = head;
+	l->prev = head->prev;
+	head->prev->next = l;
+	head->prev = l;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void compat_untrack(struct ibv_context *ctx, struct compat_link *l)
+{
+	struct compat_context *c = to_cctx(ctx);
+	pthread_mutex_lock(&c->lock);
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* ---- protection domain ---- */
 
 COMPAT_EXPORT struct ibv_pd *ibv_alloc_pd(struct ibv_context *context)
@@ -26,6 +49,7 @@ COMPAT_EXPORT struct ibv_pd *ibv_alloc_pd(struct ibv_context *context)
 		return fail_null(err);
 	}
 	p->pd.context = context;
+	compat_track(context, COMPAT_PD, &p->link);
 	return &p->pd;
 }
 
@@ -33,9 +57,11 @@ COMPAT_EXPORT int ibv_dealloc_pd(struct ibv_pd *pd)
 {
 	struct compat_pd *p = COMPAT_OF(compat_pd, pd);
 	int err = uroce_dealloc_pd(p->upd);
-	if (!err)
-		free(p);
-	return err;
+	if (err)
+		return err;
+	compat_untrack(pd->context, &p->link);
+	free(p);
+	return 0;
 }
 
 /* ---- memory regions ---- */
@@ -69,6 +95,7 @@ static struct ibv_mr *reg_mr(struct ibv_pd *pd, void *addr, size_t length, uint6
 	m->mr.lkey = uroce_mr_lkey(m->umr);
 	m->mr.rkey = uroce_mr_rkey(m->umr);
 	m->mr.handle = m->mr.lkey;
+	compat_track(pd->context, COMPAT_MR, &m->link);
 	return &m->mr;
 }
 
@@ -95,9 +122,11 @@ COMPAT_EXPORT int ibv_dereg_mr(struct ibv_mr *mr)
 {
 	struct compat_mr *m = COMPAT_OF(compat_mr, mr);
 	int err = uroce_dereg_mr(m->umr);
-	if (!err)
-		free(m);
-	return err;
+	if (err)
+		return err;
+	compat_untrack(mr->context, &m->link);
+	free(m);
+	return 0;
 }
 
 /* ---- completion channels and CQs ---- */
@@ -115,6 +144,7 @@ COMPAT_EXPORT struct ibv_comp_channel *ibv_create_comp_channel(struct ibv_contex
 	}
 	ch->ch.context = context;
 	ch->ch.fd = uroce_comp_channel_fd(ch->uch);
+	compat_track(context, COMPAT_CHANNEL, &ch->link);
 	return &ch->ch;
 }
 
@@ -124,6 +154,7 @@ COMPAT_EXPORT int ibv_destroy_comp_channel(struct ibv_comp_channel *channel)
 	int err = uroce_destroy_comp_channel(ch->uch);
 	if (err)
 		return err;
+	compat_untrack(channel->context, &ch->link);
 	free(ch);
 	return 0;
 }
@@ -152,37 +183,28 @@ COMPAT_EXPORT struct ibv_cq *ibv_create_cq(struct ibv_context *context, int cqe,
 	pthread_cond_init(&cq->cq.cond, NULL);
 	if (channel)
 		__atomic_add_fetch(&channel->refcnt, 1, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&c->lock);
-	cq->next = c->cqs;
-	c->cqs = cq;
-	pthread_mutex_unlock(&c->lock);
+	compat_track(context, COMPAT_CQ, &cq->link);
 	return &cq->cq;
 }
 
 struct compat_cq *compat_find_cq(struct compat_context *c, const struct uroce_cq *ucq)
 {
+	struct compat_cq *found = NULL;
 	pthread_mutex_lock(&c->lock);
-	struct compat_cq *cq = c->cqs;
-	while (cq && cq->ucq != ucq)
-		cq = cq->next;
+	for (struct compat_link *l = c->objs[COMPAT_CQ].next; l != &c->objs[COMPAT_CQ] && !found; l = l->next)
+		if (COMPAT_CONTAINER(compat_cq, link, l)->ucq == ucq)
+			found = COMPAT_CONTAINER(compat_cq, link, l);
 	pthread_mutex_unlock(&c->lock);
-	return cq;
+	return found;
 }
 
 COMPAT_EXPORT int ibv_destroy_cq(struct ibv_cq *ibcq)
 {
 	struct compat_cq *cq = COMPAT_OF(compat_cq, ibcq);
-	struct compat_context *c = to_cctx(ibcq->context);
 	int err = uroce_destroy_cq(cq->ucq);
 	if (err)
 		return err;
-	pthread_mutex_lock(&c->lock);
-	for (struct compat_cq **at = &c->cqs; *at; at = &(*at)->next)
-		if (*at == cq) {
-			*at = cq->next;
-			break;
-		}
-	pthread_mutex_unlock(&c->lock);
+	compat_untrack(ibcq->context, &cq->link);
 	if (ibcq->channel)
 		__atomic_sub_fetch(&ibcq->channel->refcnt, 1, __ATOMIC_RELAXED);
 	pthread_mutex_destroy(&ibcq->mutex);
@@ -280,6 +302,7 @@ static struct ibv_qp *create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr
 	q->qp_type = attr->qp_type;
 	pthread_mutex_init(&q->mutex, NULL);
 	pthread_cond_init(&q->cond, NULL);
+	compat_track(pd->context, COMPAT_QP, &qp->link);
 	return q;
 }
 
@@ -305,6 +328,7 @@ COMPAT_EXPORT int ibv_destroy_qp(struct ibv_qp *ibqp)
 	int err = uroce_destroy_qp(qp->uqp);
 	if (err)
 		return err;
+	compat_untrack(ibqp->context, &qp->link);
 	pthread_mutex_destroy(&ibqp->mutex);
 	pthread_cond_destroy(&ibqp->cond);
 	free(qp);
@@ -419,7 +443,6 @@ COMPAT_EXPORT int ibv_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, in
 
 COMPAT_EXPORT struct ibv_srq *ibv_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *srq_init_attr)
 {
-	struct compat_context *c = to_cctx(pd->context);
 	struct compat_srq *s = calloc(1, sizeof(*s));
 	if (!s)
 		return fail_null(ENOMEM);
@@ -439,21 +462,19 @@ COMPAT_EXPORT struct ibv_srq *ibv_create_srq(struct ibv_pd *pd, struct ibv_srq_i
 	s->srq.pd = pd;
 	pthread_mutex_init(&s->srq.mutex, NULL);
 	pthread_cond_init(&s->srq.cond, NULL);
-	pthread_mutex_lock(&c->lock);
-	s->next = c->srqs;
-	c->srqs = s;
-	pthread_mutex_unlock(&c->lock);
+	compat_track(pd->context, COMPAT_SRQ, &s->link);
 	return &s->srq;
 }
 
 struct compat_srq *compat_find_srq(struct compat_context *c, const struct uroce_srq *usrq)
 {
+	struct compat_srq *found = NULL;
 	pthread_mutex_lock(&c->lock);
-	struct compat_srq *s = c->srqs;
-	while (s && s->usrq != usrq)
-		s = s->next;
+	for (struct compat_link *l = c->objs[COMPAT_SRQ].next; l != &c->objs[COMPAT_SRQ] && !found; l = l->next)
+		if (COMPAT_CONTAINER(compat_srq, link, l)->usrq == usrq)
+			found = COMPAT_CONTAINER(compat_srq, link, l);
 	pthread_mutex_unlock(&c->lock);
-	return s;
+	return found;
 }
 
 COMPAT_EXPORT int ibv_modify_srq(struct ibv_srq *srq, struct ibv_srq_attr *srq_attr, int srq_attr_mask)
@@ -478,17 +499,10 @@ COMPAT_EXPORT int ibv_query_srq(struct ibv_srq *srq, struct ibv_srq_attr *srq_at
 COMPAT_EXPORT int ibv_destroy_srq(struct ibv_srq *srq)
 {
 	struct compat_srq *s = COMPAT_OF(compat_srq, srq);
-	struct compat_context *c = to_cctx(srq->context);
 	int err = uroce_destroy_srq(s->usrq);
 	if (err)
 		return err;
-	pthread_mutex_lock(&c->lock);
-	for (struct compat_srq **at = &c->srqs; *at; at = &(*at)->next)
-		if (*at == s) {
-			*at = s->next;
-			break;
-		}
-	pthread_mutex_unlock(&c->lock);
+	compat_untrack(srq->context, &s->link);
 	pthread_mutex_destroy(&srq->mutex);
 	pthread_cond_destroy(&srq->cond);
 	free(s);
@@ -514,6 +528,7 @@ COMPAT_EXPORT struct ibv_ah *ibv_create_ah(struct ibv_pd *pd, struct ibv_ah_attr
 	}
 	ah->ah.context = pd->context;
 	ah->ah.pd = pd;
+	compat_track(pd->context, COMPAT_AH, &ah->link);
 	return &ah->ah;
 }
 
@@ -521,7 +536,9 @@ COMPAT_EXPORT int ibv_destroy_ah(struct ibv_ah *ibah)
 {
 	struct compat_ah *ah = COMPAT_OF(compat_ah, ibah);
 	int err = uroce_destroy_ah(ah->uah);
-	if (!err)
-		free(ah);
-	return err;
+	if (err)
+		return err;
+	compat_untrack(ibah->context, &ah->link);
+	free(ah);
+	return 0;
 }
