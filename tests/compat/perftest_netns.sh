@@ -20,57 +20,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "perftest: SKIP: network namespaces need root"
 	exit $SKIP
 fi
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../scripts/netns.sh"
-
-name=pt$$
-workdir=$(mktemp -d)
-server_pid=
-cleanup() {
-	[ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; }
-	netns_down "$name"
-	rm -rf "$workdir"
-}
-trap cleanup EXIT
-netns_up "$name" "$mtu"
-case $? in
-0) ;;
-2) echo "perftest: SKIP: network namespaces cannot be created here"; exit $SKIP ;;
-*) echo "perftest: FAIL: setting up the network namespaces failed"; exit 1 ;;
-esac
-
-# The index of ::ffff:ADDR in the GID table uroce shows on side SIDE's interface.
-gid_index() {
-	netns_exec "$1" env UROCE_IFNAME="$2" timeout 20 "$run" ibv_devinfo -v |
-		awk -v g="::ffff:$3," '$1 ~ /^GID\[/ && $3 == g {i = $0; sub(/^[^[]*\[ */, "", i); sub(/\].*/, "", i); print i; exit}'
-}
-gid_a=$(gid_index a "$NETNS_IF_A" "$NETNS_ADDR_A")
-gid_b=$(gid_index b "$NETNS_IF_B" "$NETNS_ADDR_B")
-if [ -z "$gid_a" ] || [ -z "$gid_b" ]; then
-	echo "perftest: FAIL: ibv_devinfo -v shows no GID for $NETNS_ADDR_A / $NETNS_ADDR_B"
-	exit 1
-fi
-port=$((20000 + $$ % 20000))
+NAME=perftest
+. "$(cd "$(dirname "$0")" && pwd)/pair_netns.sh"
+pair_up "pt$$" "$mtu"
+pair_gids
 echo "perftest: $tool $* (MTU $mtu): $NETNS_ADDR_A (GID $gid_a) <-> $NETNS_ADDR_B (GID $gid_b), TCP port $port"
-
-# Each side is bounded; the client's retries (until the server listens) too.
-netns_exec a env UROCE_IFNAME="$NETNS_IF_A" timeout 60 "$run" "$tool" -x "$gid_a" -p "$port" "$@" \
-	>"$workdir/server.out" 2>&1 &
-server_pid=$!
-client_rc=1
-for _ in $(seq 1 50); do
-	netns_exec b env UROCE_IFNAME="$NETNS_IF_B" timeout 60 "$run" "$tool" -x "$gid_b" -p "$port" "$@" \
-		"$NETNS_ADDR_A" >"$workdir/client.out" 2>&1
-	client_rc=$?
-	grep -q "Couldn't connect to" "$workdir/client.out" || break
-	kill -0 "$server_pid" 2>/dev/null || break
-	sleep 0.2
-done
-server_rc=0
-wait "$server_pid" || server_rc=$?
-server_pid=
-sed 's/^/  server: /' "$workdir/server.out"
-sed 's/^/  client: /' "$workdir/client.out"
+pair_run -x 60 "$tool" "$@"
 
 fail() {
 	echo "perftest: FAIL: $*"
