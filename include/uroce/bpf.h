@@ -66,6 +66,15 @@ enum uroce_bpf_err {
 	UROCE_BPF_ERR_CALL_DEPTH,        /* a bpf-to-bpf call beyond UROCE_BPF_MAX_CALL_FRAMES frames */
 	UROCE_BPF_ERR_BUDGET,            /* the run executed more instructions than its budget */
 	UROCE_BPF_ERR_FELL_OFF,          /* execution went past the last instruction without exit */
+	/* loading, maps, engines */
+	UROCE_BPF_ERR_VERIFIER,          /* the verifier rejected the program (the message says where and why) */
+	UROCE_BPF_ERR_JIT,               /* the JIT cannot compile here (not x86-64, or no executable memory) */
+	UROCE_BPF_ERR_MAP_ATTR,          /* map attributes invalid for its type */
+	UROCE_BPF_ERR_MAP_OP,            /* operation the map's type does not have (e.g. delete in an array) */
+	UROCE_BPF_ERR_NOENT,             /* no such key, or no such pinned name */
+	UROCE_BPF_ERR_EXIST,             /* key exists (BPF_NOEXIST), or the pin name is taken */
+	UROCE_BPF_ERR_FULL,              /* the map has max_entries elements (E2BIG) */
+	UROCE_BPF_ERR_ELF,               /* the object file is malformed or uses something unsupported */
 	UROCE_BPF_ERR_COUNT
 };
 
@@ -110,6 +119,114 @@ void uroce_bpf_prog_set_insn_budget(struct uroce_bpf_prog *prog, uint64_t max_in
  * program may proceed in several threads at once. */
 enum uroce_bpf_err uroce_bpf_run(const struct uroce_bpf_prog *prog, void *ctx, size_t ctx_len,
 				 uint64_t *r0);
+
+/* ---------------------------------------------------------------- maps ----
+ * Types, flags and per-CPU value layout as the kernel's bpf(2). Maps are
+ * reference counted: a program that uses a map holds a reference. */
+enum uroce_bpf_map_type {
+	UROCE_BPF_MAP_HASH = 1,
+	UROCE_BPF_MAP_ARRAY = 2,
+	UROCE_BPF_MAP_PERCPU_ARRAY = 6,
+	UROCE_BPF_MAP_LRU_HASH = 9,
+	UROCE_BPF_MAP_RINGBUF = 27, /* key_size = value_size = 0; max_entries = bytes, a power of 2, >= 4096 */
+};
+
+/* Update flags (the kernel's BPF_ANY, BPF_NOEXIST, BPF_EXIST). */
+#define UROCE_BPF_ANY     0u
+#define UROCE_BPF_NOEXIST 1u
+#define UROCE_BPF_EXIST   2u
+
+#define UROCE_BPF_MAP_NAME_LEN 32u
+
+struct uroce_bpf_map_attr {
+	enum uroce_bpf_map_type type;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t flags; /* map_flags; only 0 is accepted for now */
+	char name[UROCE_BPF_MAP_NAME_LEN];
+};
+
+struct uroce_bpf_map;
+
+enum uroce_bpf_err uroce_bpf_map_create(const struct uroce_bpf_map_attr *attr, struct uroce_bpf_map **out);
+/* Adds a reference; returns map. */
+struct uroce_bpf_map *uroce_bpf_map_get(struct uroce_bpf_map *map);
+/* Drops a reference; the map is freed with its last one. NULL is ignored. */
+void uroce_bpf_map_put(struct uroce_bpf_map *map);
+const struct uroce_bpf_map_attr *uroce_bpf_map_attr(const struct uroce_bpf_map *map);
+
+/* As bpf(BPF_MAP_LOOKUP_ELEM, ...): copies the value out. For per-CPU maps,
+ * value receives uroce_bpf_num_possible_cpus() slots of value_size rounded up
+ * to 8 bytes, as the syscall does. */
+enum uroce_bpf_err uroce_bpf_map_lookup(struct uroce_bpf_map *map, const void *key, void *value);
+/* flags: UROCE_BPF_ANY, _NOEXIST or _EXIST. Per-CPU: value holds every CPU's slot. */
+enum uroce_bpf_err uroce_bpf_map_update(struct uroce_bpf_map *map, const void *key, const void *value,
+					uint64_t flags);
+enum uroce_bpf_err uroce_bpf_map_delete(struct uroce_bpf_map *map, const void *key);
+/* key NULL (or not in the map) gives the first key; UROCE_BPF_ERR_NOENT after the last. */
+enum uroce_bpf_err uroce_bpf_map_get_next_key(struct uroce_bpf_map *map, const void *key, void *next_key);
+unsigned uroce_bpf_num_possible_cpus(void);
+
+/* Pinning by name within this process: the pin holds a reference. */
+enum uroce_bpf_err uroce_bpf_map_pin(struct uroce_bpf_map *map, const char *name);
+enum uroce_bpf_err uroce_bpf_map_unpin(const char *name);
+/* A new reference to the map pinned as name. */
+enum uroce_bpf_err uroce_bpf_map_get_pinned(const char *name, struct uroce_bpf_map **out);
+
+/* Ring buffer consumer: calls cb for each submitted record in order, stopping
+ * early when cb returns non-zero; *n (may be NULL) gets the records consumed.
+ * One consumer thread at a time. */
+typedef int (*uroce_bpf_ringbuf_cb)(void *cb_ctx, const void *data, size_t size);
+enum uroce_bpf_err uroce_bpf_ringbuf_consume(struct uroce_bpf_map *map, uroce_bpf_ringbuf_cb cb, void *cb_ctx,
+					     size_t *n);
+
+/* ------------------------------------------------------ loading programs ----
+ * A program type names the hook it attaches to and so its context. */
+enum uroce_bpf_prog_type {
+	/* r1 = mem_size bytes of readable and writable memory, r2 = mem_size:
+	 * the bpf_conformance convention, and the CLI's "run on input bytes". */
+	UROCE_BPF_PROG_RAW = 0,
+	UROCE_BPF_PROG_RX,         /* every received packet: struct uroce_bpf_rx_ctx (bpf_ctx.h) */
+	UROCE_BPF_PROG_QP_FILTER,  /* one QP's incoming packets: struct uroce_bpf_rx_ctx */
+	UROCE_BPF_PROG_TRACEPOINT, /* transport events: struct uroce_bpf_trace_ctx, read-only */
+	UROCE_BPF_PROG_TYPE_COUNT
+};
+
+struct uroce_bpf_load_opts {
+	enum uroce_bpf_prog_type type;
+	size_t mem_size;                   /* UROCE_BPF_PROG_RAW only */
+	/* lddw src=1 (BPF_PSEUDO_MAP_FD), imm = i: the pointer to maps[i];
+	 * lddw src=2 (BPF_PSEUDO_MAP_VALUE), imm = i, next imm = off: the
+	 * address of byte off of the value of array maps[i] (key 0). */
+	struct uroce_bpf_map *const *maps;
+	size_t n_maps;
+	int jit;                           /* non-zero: compile to x86-64 as well */
+	char *log;                         /* verifier log (may be NULL): the verdict and, */
+	size_t log_size;                   /* with log_level 1, the state at each instruction */
+	unsigned log_level;
+	const char *name;                  /* for messages and listings (may be NULL) */
+};
+
+/* Decodes and verifies the program for its type (the standard helpers are
+ * available), then JIT-compiles it when asked. A verified program runs with
+ * no run-time checks in either engine. */
+enum uroce_bpf_err uroce_bpf_prog_load(const struct uroce_bpf_insn *insns, size_t n,
+				       const struct uroce_bpf_load_opts *opts, struct uroce_bpf_prog **out);
+enum uroce_bpf_prog_type uroce_bpf_prog_type(const struct uroce_bpf_prog *prog);
+int uroce_bpf_prog_verified(const struct uroce_bpf_prog *prog);
+
+/* Compiles an already created program (verified or not; an unverified one
+ * gets run-time checks in its code, as in the interpreter). */
+enum uroce_bpf_err uroce_bpf_prog_jit(struct uroce_bpf_prog *prog);
+int uroce_bpf_prog_jitted(const struct uroce_bpf_prog *prog);
+
+/* uroce_bpf_run uses the JIT's code when there is some, else the interpreter;
+ * these two choose. */
+enum uroce_bpf_err uroce_bpf_run_interp(const struct uroce_bpf_prog *prog, void *ctx, size_t ctx_len,
+					uint64_t *r0);
+enum uroce_bpf_err uroce_bpf_run_jit(const struct uroce_bpf_prog *prog, void *ctx, size_t ctx_len,
+				     uint64_t *r0);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bpf/insn.h"
+#include "bpf/map.h"
 #include "bpf/prog.h"
 
 #define HOST_IS_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
@@ -217,7 +218,7 @@ static enum uroce_bpf_err decode_jmp(const struct uroce_bpf_insn *in, int64_t i,
 }
 
 static enum uroce_bpf_err decode_lddw(const struct uroce_bpf_insn *in, int64_t i, uint32_t n,
-				      struct bpf_op *op)
+				      struct bpf_op *op, const struct bpf_decode_maps *maps)
 {
 	if (in[i].opcode != (BPF_LD | BPF_MODE_IMM | BPF_SIZE_DW))
 		return FAIL(UROCE_BPF_ERR_OPCODE, "only lddw (0x18) exists in class LD; the legacy packet "
@@ -229,15 +230,38 @@ static enum uroce_bpf_err decode_lddw(const struct uroce_bpf_insn *in, int64_t i
 		return FAIL(UROCE_BPF_ERR_LDDW, "the second slot of lddw must be zero but for imm");
 	if (in[i].offset != 0)
 		return FAIL(UROCE_BPF_ERR_RESERVED, "lddw uses no offset");
-	if (in[i].src_reg != BPF_LDDW_IMM64)
-		return FAIL(in[i].src_reg <= BPF_LDDW_MAP_IDX_VAL ? UROCE_BPF_ERR_LDDW_SRC : UROCE_BPF_ERR_RESERVED,
-			    "lddw source %u (map or address) is not supported; only 0, a 64-bit constant",
-			    in[i].src_reg);
 	enum uroce_bpf_err err = check_dst_writable(in, i);
 	if (err != UROCE_BPF_OK)
 		return err;
 	op->kind = BPF_OP_LDDW;
-	op->imm = (uint64_t)(uint32_t)in[i].imm | (uint64_t)(uint32_t)hi->imm << 32;
+	op->pad = in[i].src_reg;
+	switch (in[i].src_reg) {
+	case BPF_LDDW_IMM64:
+		op->imm = (uint64_t)(uint32_t)in[i].imm | (uint64_t)(uint32_t)hi->imm << 32;
+		return UROCE_BPF_OK;
+	case BPF_LDDW_MAP_FD:
+	case BPF_LDDW_MAP_VALUE:
+		break;
+	default:
+		return FAIL(in[i].src_reg <= BPF_LDDW_MAP_IDX_VAL ? UROCE_BPF_ERR_LDDW_SRC : UROCE_BPF_ERR_RESERVED,
+			    "lddw source %u is not supported; only 0 (a constant), 1 (a map) and 2 (a map value)",
+			    in[i].src_reg);
+	}
+	if (!maps || in[i].imm < 0 || (size_t)in[i].imm >= maps->n)
+		return FAIL(UROCE_BPF_ERR_LDDW_SRC, "lddw names map %d, but the program was given %zu maps",
+			    in[i].imm, maps ? maps->n : 0);
+	struct uroce_bpf_map *map = maps->maps[in[i].imm];
+	if (in[i].src_reg == BPF_LDDW_MAP_FD) {
+		if (hi->imm != 0)
+			return FAIL(UROCE_BPF_ERR_LDDW, "lddw of a map has 0 in its second slot");
+		op->imm = (uint64_t)(uintptr_t)map;
+		return UROCE_BPF_OK;
+	}
+	const struct uroce_bpf_map_attr *attr = uroce_bpf_map_attr(map);
+	if (attr->type != UROCE_BPF_MAP_ARRAY || hi->imm < 0 || (uint32_t)hi->imm >= attr->value_size)
+		return FAIL(UROCE_BPF_ERR_LDDW_SRC, "lddw of a map value needs an array map and an offset "
+				 "inside its value (%u bytes); got offset %d", attr->value_size, hi->imm);
+	op->imm = (uint64_t)(uintptr_t)bpf_map_array_value(map, 0) + (uint32_t)hi->imm;
 	return UROCE_BPF_OK;
 }
 
@@ -291,7 +315,8 @@ static bool is_jump(const struct bpf_op *op)
 	return (op->kind >= BPF_OP_JA && op->kind < BPF_OP_CALL_HELPER) || op->kind == BPF_OP_CALL_LOCAL;
 }
 
-enum uroce_bpf_err bpf_decode(const struct uroce_bpf_insn *in, uint32_t n, struct bpf_op *ops)
+enum uroce_bpf_err bpf_decode(const struct uroce_bpf_insn *in, uint32_t n, struct bpf_op *ops,
+			      const struct bpf_decode_maps *maps)
 {
 	enum uroce_bpf_err err = UROCE_BPF_OK;
 	for (int64_t i = 0; i < n; i++) {
@@ -313,7 +338,7 @@ enum uroce_bpf_err bpf_decode(const struct uroce_bpf_insn *in, uint32_t n, struc
 			err = decode_jmp(in, i, op);
 			break;
 		case BPF_LD:
-			err = decode_lddw(in, i, n, op);
+			err = decode_lddw(in, i, n, op, maps);
 			if (err == UROCE_BPF_OK)
 				memset(&ops[++i], 0, sizeof(*op)); /* the second slot: a STOP, never reached */
 			break;

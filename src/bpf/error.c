@@ -29,6 +29,14 @@ static const struct {
 	[UROCE_BPF_ERR_CALL_DEPTH] = {"CALL_DEPTH", "too many nested bpf-to-bpf calls"},
 	[UROCE_BPF_ERR_BUDGET] = {"BUDGET", "instruction budget exhausted"},
 	[UROCE_BPF_ERR_FELL_OFF] = {"FELL_OFF", "execution ran past the last instruction"},
+	[UROCE_BPF_ERR_VERIFIER] = {"VERIFIER", "the verifier rejected the program"},
+	[UROCE_BPF_ERR_JIT] = {"JIT", "the JIT cannot compile the program here"},
+	[UROCE_BPF_ERR_MAP_ATTR] = {"MAP_ATTR", "map attributes invalid for its type"},
+	[UROCE_BPF_ERR_MAP_OP] = {"MAP_OP", "the map's type has no such operation"},
+	[UROCE_BPF_ERR_NOENT] = {"NOENT", "no such key or name"},
+	[UROCE_BPF_ERR_EXIST] = {"EXIST", "the key or name exists already"},
+	[UROCE_BPF_ERR_FULL] = {"FULL", "the map is full"},
+	[UROCE_BPF_ERR_ELF] = {"ELF", "the object file is malformed or unsupported"},
 };
 
 const struct uroce_bpf_error *uroce_bpf_last_error(void)

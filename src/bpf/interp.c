@@ -89,10 +89,13 @@ struct run_mem {
 	unsigned char *stack_lo;
 	uint64_t stack_len;
 	unsigned char *stack_hi;
+	int trusted; /* verified program: every access was proven in bounds */
 };
 
 static inline unsigned char *mem_at(const struct run_mem *m, uint64_t addr, uint64_t size)
 {
+	if (m->trusted)
+		return (unsigned char *)(uintptr_t)addr;
 	uint64_t o = addr - (uint64_t)(uintptr_t)m->ctx;
 	if (o < m->ctx_len && size <= m->ctx_len - o)
 		return m->ctx + o;
@@ -148,8 +151,8 @@ struct call_frame {
 	const struct bpf_op *ret;
 };
 
-enum uroce_bpf_err uroce_bpf_run(const struct uroce_bpf_prog *prog, void *ctx, size_t ctx_len,
-				 uint64_t *r0)
+enum uroce_bpf_err uroce_bpf_run_interp(const struct uroce_bpf_prog *prog, void *ctx, size_t ctx_len,
+					uint64_t *r0)
 {
 #define LABEL_ADDRESS(name) &&op_##name,
 	static const void *const dispatch[BPF_OP_COUNT] = {BPF_OP_KINDS(LABEL_ADDRESS)};
@@ -157,6 +160,9 @@ enum uroce_bpf_err uroce_bpf_run(const struct uroce_bpf_prog *prog, void *ctx, s
 	if (!prog || !r0 || (!ctx && ctx_len))
 		return bpf_error(UROCE_BPF_ERR_INVALID_ARG, -1, NULL, "no program, no r0, or a NULL context of %zu bytes",
 				 ctx_len);
+	enum uroce_bpf_err ctx_err = bpf_check_run_ctx(prog, ctx, ctx_len);
+	if (ctx_err != UROCE_BPF_OK)
+		return ctx_err;
 
 	_Alignas(16) unsigned char stack[UROCE_BPF_MAX_CALL_FRAMES * UROCE_BPF_STACK_SIZE];
 	struct call_frame frames[UROCE_BPF_MAX_CALL_FRAMES];
@@ -167,6 +173,7 @@ enum uroce_bpf_err uroce_bpf_run(const struct uroce_bpf_prog *prog, void *ctx, s
 		.stack_lo = stack + sizeof(stack) - UROCE_BPF_STACK_SIZE,
 		.stack_len = UROCE_BPF_STACK_SIZE,
 		.stack_hi = stack + sizeof(stack),
+		.trusted = prog->verified,
 	};
 	/* A frame starts zeroed: nothing of this process leaks into a program. */
 	memset(m.stack_lo, 0, UROCE_BPF_STACK_SIZE);

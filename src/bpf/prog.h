@@ -48,7 +48,7 @@ struct bpf_op {
 	uint8_t kind;   /* enum bpf_op_kind */
 	uint8_t dst;
 	uint8_t src;
-	uint8_t pad;
+	uint8_t pad;    /* lddw: its source (0 constant, 1 map, 2 map value) */
 	int32_t off;    /* memory offset; for jumps and local calls, the target's index */
 	uint64_t imm;   /* imm sign-extended to 64 bits; lddw's 64-bit value; helper number;
 			   atomic operation */
@@ -61,15 +61,36 @@ struct uroce_bpf_prog {
 	uroce_bpf_helper_fn *helpers; /* indexed by helper number */
 	uint32_t n_helpers;
 	uint64_t insn_budget;
+	enum uroce_bpf_prog_type type;
+	size_t mem_size;              /* UROCE_BPF_PROG_RAW: bytes at r1 */
+	int verified;                 /* the verifier proved it: engines skip run-time checks */
+	uint32_t stack_depth;         /* bytes of stack the deepest frame uses (set by the verifier) */
+	struct uroce_bpf_map **maps;  /* references held; lddw src=1 imm=i is maps[i] */
+	size_t n_maps;
+	void *jit_code;               /* entry of the JIT's code, NULL when not compiled */
+	size_t jit_size;              /* bytes mapped for it */
+	char name[32];
 };
 
-/* Decodes n (>= 1) slots into ops[0..n]; on error, sets the thread's error. */
-enum uroce_bpf_err bpf_decode(const struct uroce_bpf_insn *insns, uint32_t n, struct bpf_op *ops);
+/* The maps lddw may name (by index). */
+struct bpf_decode_maps {
+	struct uroce_bpf_map *const *maps;
+	size_t n;
+};
+
+/* Decodes n (>= 1) slots into ops[0..n]; on error, sets the thread's error.
+ * maps may be NULL: then lddw of a map is refused. */
+enum uroce_bpf_err bpf_decode(const struct uroce_bpf_insn *insns, uint32_t n, struct bpf_op *ops,
+			      const struct bpf_decode_maps *maps);
 
 /* Sets this thread's last error; insn < 0 when no instruction is at fault.
  * The message is prefixed with the instruction's index and mnemonic. */
 enum uroce_bpf_err bpf_error(enum uroce_bpf_err code, int64_t insn, const struct uroce_bpf_insn *at,
 			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* For a verified program: the context given to a run is the one the
+ * verifier assumed (RAW: at least mem_size bytes; hooks: their struct). */
+enum uroce_bpf_err bpf_check_run_ctx(const struct uroce_bpf_prog *prog, const void *ctx, size_t ctx_len);
 
 /* A short mnemonic for an opcode byte ("ldxdw", "add32", "jeq", "?"). */
 const char *bpf_mnemonic(uint8_t opcode, char *buf, unsigned size);
