@@ -31,7 +31,7 @@ struct uroce_bpf_rx_ctx {
 /* Transport events for UROCE_BPF_PROG_TRACEPOINT. */
 enum uroce_bpf_trace_event {
 	UROCE_TRACE_QP_STATE = 1,    /* arg0 = old state, arg1 = new state (ibv_qp_state numbers) */
-	UROCE_TRACE_RETRANSMIT = 2,  /* psn = first PSN sent again, arg0 = packets, arg1 = reason (1 timeout, 2 NAK, 3 RNR) */
+	UROCE_TRACE_RETRANSMIT = 2,  /* psn = first PSN sent again, arg0 = packets, arg1 = reason (1 timeout, 2 NAK, 3 RNR, 4 a gap in READ responses) */
 	UROCE_TRACE_NAK_SENT = 3,    /* psn = the NAK's PSN, arg0 = AETH syndrome */
 	UROCE_TRACE_NAK_RECEIVED = 4,/* psn, arg0 = AETH syndrome */
 	UROCE_TRACE_RNR = 5,         /* psn, arg0 = RNR timer code, arg1 = 1 sent, 2 received */

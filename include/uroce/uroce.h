@@ -383,10 +383,24 @@ enum uroce_counter {
 	UROCE_CNT_ACKS_SENT,
 	UROCE_CNT_ACKS_RCVD,
 	UROCE_CNT_COMPLETER_RETRY,
+	UROCE_CNT_BPF_DROPPED,      /* packets an rx or QP-filter eBPF program dropped */
 	UROCE_CNT_COUNT
 };
 const char *uroce_counter_name(enum uroce_counter c);
 int uroce_read_counters(struct uroce_device *dev, uint64_t values[UROCE_CNT_COUNT]);
+
+/* ---- eBPF hooks (programs from uroce/bpf.h, loaded for the hook's type) ----
+ * One program per hook; prog NULL detaches. The caller keeps ownership and
+ * frees a program only after detaching it. Programs run in the progress
+ * path: keep them short. */
+struct uroce_bpf_prog;
+/* UROCE_BPF_PROG_RX: every received packet that parses, before the
+ * transport; UROCE_BPF_DROP drops it (counted as bpf_dropped). */
+int uroce_attach_rx_prog(struct uroce_device *dev, struct uroce_bpf_prog *prog);
+/* UROCE_BPF_PROG_TRACEPOINT: the transport events of uroce/bpf_ctx.h. */
+int uroce_attach_trace_prog(struct uroce_device *dev, struct uroce_bpf_prog *prog);
+/* UROCE_BPF_PROG_QP_FILTER: the packets that reach qp; DROP drops them. */
+int uroce_qp_attach_filter(struct uroce_qp *qp, struct uroce_bpf_prog *prog);
 
 #ifdef __cplusplus
 }

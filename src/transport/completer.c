@@ -93,8 +93,9 @@ static void ack_through(struct uroce_qp *qp, uint32_t last_acked)
 	}
 }
 
-/* Go back N from comp.psn, spending one retry; out of retries fails the QP. */
-static void retry(struct uroce_qp *qp, enum uroce_wc_status exhausted)
+/* Go back N from comp.psn, spending one retry; out of retries fails the QP.
+ * reason: the tracepoint's (1 timeout, 2 NAK, 4 a gap in READ responses). */
+static void retry(struct uroce_qp *qp, enum uroce_wc_status exhausted, uint32_t reason)
 {
 	if (qp->comp.retry_left == 0) {
 		qp->dev->counters[UROCE_CNT_RETRY_EXCEEDED]++;
@@ -103,13 +104,14 @@ static void retry(struct uroce_qp *qp, enum uroce_wc_status exhausted)
 	}
 	qp->comp.retry_left--;
 	qp->dev->counters[UROCE_CNT_COMPLETER_RETRY]++;
-	requester_rewind(qp, qp->comp.psn);
+	requester_rewind(qp, qp->comp.psn, reason);
 	completer_update_timer(qp, true);
 }
 
 static void handle_nak(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 {
 	uint8_t code = uroce_aeth_value(pkt->aeth.syndrome);
+	trace_event(qp->dev, UROCE_TRACE_NAK_RECEIVED, qp->qpn, pkt->bth.psn, pkt->aeth.syndrome, 0);
 	/* A NAK acknowledges everything before its PSN. comp.psn may stay
 	 * behind it, at a READ response still missing: the retry starts there. */
 	ack_through(qp, uroce_psn_add(pkt->bth.psn, 0xffffff));
@@ -118,7 +120,7 @@ static void handle_nak(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 	switch (code) {
 	case UROCE_NAK_PSN_SEQ_ERR:
 		qp->dev->counters[UROCE_CNT_RCV_SEQ_ERR]++;
-		retry(qp, UROCE_WC_RETRY_EXC_ERR);
+		retry(qp, UROCE_WC_RETRY_EXC_ERR, 2);
 		return;
 	case UROCE_NAK_INVALID_REQ: completer_fail(qp, UROCE_WC_REM_INV_REQ_ERR); return;
 	case UROCE_NAK_REMOTE_ACCESS_ERR: completer_fail(qp, UROCE_WC_REM_ACCESS_ERR); return;
@@ -130,6 +132,7 @@ static void handle_nak(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 static void handle_rnr(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 {
 	qp->dev->counters[UROCE_CNT_RCV_RNR_ERR]++;
+	trace_event(qp->dev, UROCE_TRACE_RNR, qp->qpn, pkt->bth.psn, uroce_aeth_value(pkt->aeth.syndrome), 2);
 	ack_through(qp, uroce_psn_add(pkt->bth.psn, 0xffffff));
 	if (uroce_psn_diff(pkt->bth.psn, qp->comp.psn) < 0)
 		return;
@@ -140,7 +143,7 @@ static void handle_rnr(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 	}
 	if (qp->attr.rnr_retry != 7) /* 7: retry for ever */
 		qp->comp.rnr_retry_left--;
-	requester_rewind(qp, qp->comp.psn);
+	requester_rewind(qp, qp->comp.psn, 3);
 	qp->req.wait_rnr = true;
 	qp->comp.rnr_deadline_ns = uroce_now_ns() + uroce_rnr_timer_ns(uroce_aeth_value(pkt->aeth.syndrome));
 	note_deadline(qp->dev, qp->comp.rnr_deadline_ns);
@@ -169,7 +172,7 @@ static void handle_read_response(struct uroce_qp *qp, const struct uroce_pkt *pk
 		    !(qp->comp.gap_retried && qp->comp.gap_psn == expect)) {
 			qp->comp.gap_retried = true;
 			qp->comp.gap_psn = expect;
-			retry(qp, UROCE_WC_RETRY_EXC_ERR);
+			retry(qp, UROCE_WC_RETRY_EXC_ERR, 4);
 		}
 		return;
 	}
@@ -258,7 +261,7 @@ void completer_timers(struct uroce_qp *qp, uint64_t now)
 		if (!outstanding(qp))
 			return;
 		qp->dev->counters[UROCE_CNT_TIMEOUTS]++;
-		retry(qp, UROCE_WC_RETRY_EXC_ERR);
+		retry(qp, UROCE_WC_RETRY_EXC_ERR, 1);
 		requester_run(qp);
 	}
 }

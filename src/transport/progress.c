@@ -36,6 +36,8 @@ static struct uroce_qp *handle_dgram(struct uroce_device *dev, const struct uroc
 		return NULL;
 	}
 	dev->counters[UROCE_CNT_RCVD_PKTS]++;
+	if (dev->rx_prog && !bpf_rx_verdict(dev, NULL, &pkt, dg->data, dg->len))
+		return NULL;
 	if (pkt.op->actions & UROCE_ACT_CNP)
 		return NULL; /* no congestion control yet: noted, not acted on */
 	struct uroce_qp *qp = key_table_get(&dev->qps, pkt.bth.dqpn);
@@ -45,6 +47,8 @@ static struct uroce_qp *handle_dgram(struct uroce_device *dev, const struct uroc
 		dev->counters[UROCE_CNT_UNKNOWN_QP]++;
 		return NULL;
 	}
+	if (qp->filter_prog && !bpf_rx_verdict(dev, qp, &pkt, dg->data, dg->len))
+		return NULL;
 	if (pkt.op->response)
 		completer_rx(qp, &pkt);
 	else

@@ -242,7 +242,7 @@ void requester_run(struct uroce_qp *qp)
 	}
 }
 
-void requester_rewind(struct uroce_qp *qp, uint32_t psn)
+void requester_rewind(struct uroce_qp *qp, uint32_t psn, uint32_t reason)
 {
 	struct requester *req = &qp->req;
 	uint32_t i;
@@ -258,6 +258,8 @@ void requester_rewind(struct uroce_qp *qp, uint32_t psn)
 		return; /* nothing sent from psn on */
 	struct send_wqe *w = sq_wqe(qp, i);
 	uint32_t offset = (uint32_t)uroce_psn_diff(psn, w->first_psn) * qp->mtu;
+	/* arg0: the PSNs sent before that go again */
+	trace_event(qp->dev, UROCE_TRACE_RETRANSMIT, qp->qpn, psn, (uint32_t)uroce_psn_diff(req->psn, psn), reason);
 	for (uint32_t j = i; j != req->cur + (req->cur != qp->sq_post); j++) {
 		struct send_wqe *later = sq_wqe(qp, j);
 		later->state = WQE_POSTED;

@@ -17,6 +17,7 @@ static struct recv_wqe *cur_recv(struct uroce_qp *qp)
 
 static void nak_now(struct uroce_qp *qp, uint32_t psn, enum uroce_nak_code code)
 {
+	trace_event(qp->dev, UROCE_TRACE_NAK_SENT, qp->qpn, psn, uroce_aeth_syndrome(UROCE_AETH_NAK, code), 0);
 	tx_ack(qp, psn, uroce_aeth_syndrome(UROCE_AETH_NAK, code));
 }
 
@@ -77,6 +78,7 @@ static bool take_recv_or_rnr(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 	}
 	if (qp->type == UROCE_QP_RC) {
 		qp->dev->counters[UROCE_CNT_SEND_RNR_ERR]++;
+		trace_event(qp->dev, UROCE_TRACE_RNR, qp->qpn, pkt->bth.psn, qp->attr.min_rnr_timer, 1);
 		tx_ack(qp, pkt->bth.psn, uroce_aeth_syndrome(UROCE_AETH_RNR_NAK, qp->attr.min_rnr_timer));
 	}
 	return false;

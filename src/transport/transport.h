@@ -39,8 +39,9 @@ void tx_ack(struct uroce_qp *qp, uint32_t psn, uint8_t syndrome);
 
 /* Sends what the send queue, the window and the limits allow. */
 void requester_run(struct uroce_qp *qp);
-/* Go back N: send again from psn (an unacknowledged PSN). */
-void requester_rewind(struct uroce_qp *qp, uint32_t psn);
+/* Go back N: send again from psn (an unacknowledged PSN); reason is the
+ * tracepoint's (1 timeout, 2 NAK, 3 RNR, 4 READ response gap). */
+void requester_rewind(struct uroce_qp *qp, uint32_t psn, uint32_t reason);
 /* Whether a send work request is a READ or an atomic (needs a response). */
 bool wqe_needs_response(const struct send_wqe *wqe);
 

@@ -203,6 +203,8 @@ int uroce_destroy_cq(struct uroce_cq *cq)
 
 void cq_push(struct uroce_cq *cq, const struct uroce_wc *wc, bool solicited)
 {
+	if (wc->status != UROCE_WC_SUCCESS)
+		trace_event(cq->dev, UROCE_TRACE_COMPLETION_ERROR, wc->qp_num, 0, wc->status, wc->wr_id);
 	if (cq->count == cq->cap) {
 		if (!cq->overflowed) {
 			cq->overflowed = true;

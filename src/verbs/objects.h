@@ -187,6 +187,7 @@ struct uroce_qp {
 	struct uroce_qp_attr attr;   /* current attributes; attr.qp_state is the state */
 	uint32_t mtu;                /* path MTU in bytes */
 	struct uroce_addr peer;      /* from the AV */
+	struct uroce_bpf_prog *filter_prog; /* eBPF filter on incoming packets (NULL: none) */
 
 	/* send queue: absolute indices, slot = index % cap */
 	struct send_wqe *sq;
@@ -247,6 +248,10 @@ struct uroce_device {
 	unsigned async_head, async_count;
 
 	uint64_t counters[UROCE_CNT_COUNT];
+
+	/* eBPF programs at the device's hooks (NULL: none); the caller owns them */
+	struct uroce_bpf_prog *rx_prog;
+	struct uroce_bpf_prog *trace_prog;
 };
 
 #endif

@@ -279,6 +279,7 @@ void qp_flush(struct uroce_qp *qp)
 
 void qp_enter_error(struct uroce_qp *qp, int ev)
 {
+	trace_event(qp->dev, UROCE_TRACE_QP_STATE, qp->qpn, 0, qp->attr.qp_state, UROCE_QPS_ERR);
 	qp->attr.qp_state = UROCE_QPS_ERR;
 	if (ev >= 0)
 		async_event_post(qp->dev, (enum uroce_event_type)ev, qp);

@@ -165,6 +165,8 @@ int uroce_modify_qp(struct uroce_qp *qp, struct uroce_qp_attr *attr, int mask)
 		return err;
 	}
 	apply(qp, attr, mask);
+	if (next != cur)
+		trace_event(dev, UROCE_TRACE_QP_STATE, qp->qpn, 0, cur, next);
 	qp->attr.qp_state = next;
 	qp->attr.cur_qp_state = next;
 	if (next == UROCE_QPS_ERR)

@@ -7,12 +7,28 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "uroce/bpf_ctx.h"
 #include "verbs/objects.h"
 
 /* ---- errors ---- */
 
 /* Sets this thread's uroce_last_error() text; returns err for `return verbs_error(EINVAL, ...)`. */
 int verbs_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* bpf_hooks.c: runs the device's tracepoint program, if any. */
+void bpf_trace_run(struct uroce_device *dev, uint32_t event, uint32_t qpn, uint32_t psn, uint32_t arg0,
+		   uint64_t arg1);
+static inline void trace_event(struct uroce_device *dev, uint32_t event, uint32_t qpn, uint32_t psn,
+			       uint32_t arg0, uint64_t arg1)
+{
+	if (__builtin_expect(dev->trace_prog != NULL, 0))
+		bpf_trace_run(dev, event, qpn, psn, arg0, arg1);
+}
+/* bpf_hooks.c: the verdict of the rx program (qp NULL) or of qp's filter
+ * on a received packet: true to keep it. Callers check the program first. */
+struct uroce_pkt;
+bool bpf_rx_verdict(struct uroce_device *dev, struct uroce_qp *qp, const struct uroce_pkt *pkt,
+		    const uint8_t *data, uint32_t len);
 
 static inline uint64_t uroce_now_ns(void)
 {
