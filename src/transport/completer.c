@@ -120,6 +120,15 @@ static void handle_nak(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 	switch (code) {
 	case UROCE_NAK_PSN_SEQ_ERR:
 		qp->dev->counters[UROCE_CNT_RCV_SEQ_ERR]++;
+		/* The responder has every PSN before a NAK further than any earlier
+		 * one: progress, as rxe counts it, though comp.psn may wait at a READ
+		 * whose responses were lost. Otherwise every loss in the resent
+		 * stream behind that READ would spend a retry. */
+		if (!qp->comp.nak_seen || uroce_psn_diff(pkt->bth.psn, qp->comp.nak_psn) > 0) {
+			qp->comp.nak_seen = true;
+			qp->comp.nak_psn = pkt->bth.psn;
+			progress_made(qp);
+		}
 		retry(qp, UROCE_WC_RETRY_EXC_ERR, 2);
 		return;
 	case UROCE_NAK_INVALID_REQ: completer_fail(qp, UROCE_WC_REM_INV_REQ_ERR); return;

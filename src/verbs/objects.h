@@ -146,6 +146,8 @@ struct completer {
 	uint64_t rnr_deadline_ns;
 	bool gap_retried;            /* a READ response gap at gap_psn was already retried */
 	uint32_t gap_psn;
+	bool nak_seen;               /* a PSN sequence NAK came, for nak_psn (the furthest one) */
+	uint32_t nak_psn;
 };
 
 struct responder {
