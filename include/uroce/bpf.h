@@ -181,6 +181,10 @@ typedef int (*uroce_bpf_ringbuf_cb)(void *cb_ctx, const void *data, size_t size)
 enum uroce_bpf_err uroce_bpf_ringbuf_consume(struct uroce_bpf_map *map, uroce_bpf_ringbuf_cb cb, void *cb_ctx,
 					     size_t *n);
 
+/* Where the trace_printk helper's lines go (one call per line, without its
+ * newline; calls are serialised). NULL restores the default, stderr. */
+void uroce_bpf_set_trace_sink(void (*sink)(const char *line, void *arg), void *arg);
+
 /* ------------------------------------------------------ loading programs ----
  * A program type names the hook it attaches to and so its context. */
 enum uroce_bpf_prog_type {
@@ -227,6 +231,89 @@ enum uroce_bpf_err uroce_bpf_run_interp(const struct uroce_bpf_prog *prog, void 
 					uint64_t *r0);
 enum uroce_bpf_err uroce_bpf_run_jit(const struct uroce_bpf_prog *prog, void *ctx, size_t ctx_len,
 				     uint64_t *r0);
+
+/* ------------------------------------------------------------- objects ----
+ * An object file as `clang -O2 -g -target bpf -c prog.bpf.c` writes it, with
+ * libbpf's <bpf/bpf_helpers.h>: each executable section but .text holds
+ * programs (one per function symbol) for the hook its name gives:
+ * SEC("uroce/rx"), "uroce/qp_filter", "uroce/trace", "raw" or "uroce/raw"
+ * (a "/suffix" may follow). Maps come from ".maps" (BTF-defined: __uint,
+ * __type) or the legacy "maps" section (struct bpf_map_def). Functions in
+ * .text that a program calls are appended to it. Global variables (.data,
+ * .rodata, .bss) are not supported: keep such state in an array map.
+ *
+ * Opening parses, checks and relocates without creating anything: each
+ * program's instructions then name maps by index (lddw src=1, imm = the map's
+ * index in the object, as uroce_bpf_load_opts.maps) and its calls of .text
+ * functions land on their appended copies. Loading creates the maps and
+ * loads (verifies) the programs. A malformed object is refused with
+ * UROCE_BPF_ERR_ELF and a sentence saying what is wrong. */
+struct uroce_bpf_object;
+struct uroce_bpf_object_prog;
+
+/* buf is copied from as needed (it may be freed after the call); name (may
+ * be NULL) is for messages. */
+enum uroce_bpf_err uroce_bpf_object_open_mem(const void *buf, size_t len, const char *name,
+					     struct uroce_bpf_object **out);
+enum uroce_bpf_err uroce_bpf_object_open_file(const char *path, struct uroce_bpf_object **out);
+/* Frees the object, its loaded programs and its references to its maps
+ * (a map pinned or held elsewhere lives on). NULL is ignored. */
+void uroce_bpf_object_close(struct uroce_bpf_object *obj);
+const char *uroce_bpf_object_name(const struct uroce_bpf_object *obj);
+
+struct uroce_bpf_object_load_opts {
+	int jit;          /* non-zero: compile each program to x86-64 as well */
+	size_t mem_size;  /* UROCE_BPF_PROG_RAW programs: bytes at r1 */
+	char *log;        /* the verifier's log of the program loaded last (may be NULL) */
+	size_t log_size;
+	unsigned log_level;
+};
+
+/* Creates the maps not created (or reused) yet, then loads every program not
+ * loaded yet, stopping at the first failure (the error names the program).
+ * opts may be NULL. */
+enum uroce_bpf_err uroce_bpf_object_load(struct uroce_bpf_object *obj,
+					 const struct uroce_bpf_object_load_opts *opts);
+/* Creates the maps not created (or reused) yet, and nothing else. */
+enum uroce_bpf_err uroce_bpf_object_create_maps(struct uroce_bpf_object *obj);
+/* Loads one program (creating the object's maps first when needed). */
+enum uroce_bpf_err uroce_bpf_object_prog_load(struct uroce_bpf_object_prog *prog,
+					      const struct uroce_bpf_object_load_opts *opts);
+
+/* Programs, in section order and, within a section, by offset. */
+size_t uroce_bpf_object_prog_count(const struct uroce_bpf_object *obj);
+struct uroce_bpf_object_prog *uroce_bpf_object_prog_at(const struct uroce_bpf_object *obj, size_t i);
+/* By function name; NULL if none. */
+struct uroce_bpf_object_prog *uroce_bpf_object_find_prog(const struct uroce_bpf_object *obj, const char *name);
+/* The first program of the section named exactly so; NULL if none. */
+struct uroce_bpf_object_prog *uroce_bpf_object_find_prog_by_section(const struct uroce_bpf_object *obj,
+								    const char *section);
+const char *uroce_bpf_object_prog_name(const struct uroce_bpf_object_prog *prog);
+const char *uroce_bpf_object_prog_section(const struct uroce_bpf_object_prog *prog);
+enum uroce_bpf_prog_type uroce_bpf_object_prog_type(const struct uroce_bpf_object_prog *prog);
+/* The relocated instructions (the program's function, then the .text
+ * functions it calls); *n gets the number of slots. */
+const struct uroce_bpf_insn *uroce_bpf_object_prog_insns(const struct uroce_bpf_object_prog *prog, size_t *n);
+/* The loaded program (owned by the object), or NULL before a successful load. */
+struct uroce_bpf_prog *uroce_bpf_object_prog_loaded(const struct uroce_bpf_object_prog *prog);
+
+/* Maps, in symbol table order: map i is what lddw src=1 imm=i names. */
+size_t uroce_bpf_object_map_count(const struct uroce_bpf_object *obj);
+/* The map's declaration (name truncated to UROCE_BPF_MAP_NAME_LEN - 1); NULL if i is out of range. */
+const struct uroce_bpf_map_attr *uroce_bpf_object_map_spec(const struct uroce_bpf_object *obj, size_t i);
+/* The map's full name as in the object; NULL if i is out of range. */
+const char *uroce_bpf_object_map_name(const struct uroce_bpf_object *obj, size_t i);
+/* The created (or reused) map, NULL before loading; the object holds the
+ * reference (take one with uroce_bpf_map_get to keep it past close). */
+struct uroce_bpf_map *uroce_bpf_object_map(const struct uroce_bpf_object *obj, size_t i);
+/* Index of the map named so, or -1. */
+long uroce_bpf_object_map_index(const struct uroce_bpf_object *obj, const char *name);
+struct uroce_bpf_map *uroce_bpf_object_find_map(const struct uroce_bpf_object *obj, const char *name);
+/* Before the maps are created: use map (e.g. a pinned one, shared with
+ * another object) for the map named so; type, sizes and max_entries must
+ * match its declaration. The object takes a reference. */
+enum uroce_bpf_err uroce_bpf_object_reuse_map(struct uroce_bpf_object *obj, const char *name,
+					      struct uroce_bpf_map *map);
 
 #ifdef __cplusplus
 }

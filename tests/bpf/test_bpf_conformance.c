@@ -1,8 +1,14 @@
-/* The bpf_conformance suite in the interpreter: every line of fixtures.txt
- * (name|program hex|memory hex|expected r0) runs with r1 = a copy of the
- * memory, r2 = its length, helper 5 = identity, and r0 must match. A test
- * whose .data file has an `-- error` section must fail instead (given the
- * tests folder as the second argument). */
+/* The bpf_conformance suite: every line of fixtures.txt (name|program
+ * hex|memory hex|expected r0) runs with r1 = a copy of the memory, r2 = its
+ * length, helper 5 = identity, and r0 must match. A test whose .data file has
+ * an `-- error` section must fail instead (given the tests folder as the
+ * second argument).
+ *   --interp (the default): the interpreter.
+ *   --jit: the JIT with its run-time checks (the program is not verified).
+ *   --jit-verified: the JIT without checks, the program marked verified (the
+ *     suite's programs are memory-safe on their memory).
+ * In both JIT modes the interpreter runs too, on its own copy of the memory:
+ * r0, the error code and the memory afterwards must be the same. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -10,7 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/prog.h"
 #include "uroce/bpf.h"
+
+enum engine { ENGINE_INTERP, ENGINE_JIT, ENGINE_JIT_VERIFIED };
+static enum engine engine = ENGINE_INTERP;
+static const char *const engine_name[] = {"interpreter", "JIT", "JIT, verified"};
 
 static uint64_t identity(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
@@ -99,8 +110,37 @@ static int run_fixture(char *line, const char *tests_dir)
 	uint64_t r0 = 0;
 	if (err == UROCE_BPF_OK) {
 		uroce_bpf_prog_set_helper(prog, 5, identity);
+		unsigned char *ref_mem = mem_len ? malloc((size_t)mem_len) : NULL;
+		if (mem_len && ref_mem)
+			memcpy(ref_mem, mem, (size_t)mem_len);
+		if (engine == ENGINE_JIT_VERIFIED) {
+			prog->verified = 1;
+			prog->stack_depth = UROCE_BPF_STACK_SIZE;
+		}
+		if (engine != ENGINE_INTERP && (err = uroce_bpf_prog_jit(prog)) != UROCE_BPF_OK) {
+			fprintf(stderr, "FAIL %s: the JIT refused: %s\n", name, uroce_bpf_last_error()->msg);
+			free(ref_mem);
+			uroce_bpf_prog_free(prog);
+			goto done;
+		}
 		/* Exactly mem_len bytes, so ASan sees an access beyond them. */
 		err = uroce_bpf_run(prog, mem_len ? mem : NULL, (size_t)mem_len, &r0);
+		if (engine != ENGINE_INTERP) {
+			/* The reference: the interpreter on its own copy. */
+			uint64_t ref_r0 = 0;
+			const enum uroce_bpf_err ref_err =
+				uroce_bpf_run_interp(prog, mem_len ? ref_mem : NULL, (size_t)mem_len, &ref_r0);
+			if (ref_err != err || (err == UROCE_BPF_OK && ref_r0 != r0) ||
+			    (mem_len && ref_mem && memcmp(ref_mem, mem, (size_t)mem_len) != 0)) {
+				fprintf(stderr, "FAIL %s: the JIT (%s, r0 0x%" PRIx64 ") and the interpreter (%s, r0 0x%" PRIx64
+						") differ, or their memory does\n",
+					name, uroce_bpf_errname(err), r0, uroce_bpf_errname(ref_err), ref_r0);
+				free(ref_mem);
+				uroce_bpf_prog_free(prog);
+				goto done;
+			}
+		}
+		free(ref_mem);
 		uroce_bpf_prog_free(prog);
 	}
 	if (want_error) {
@@ -122,8 +162,17 @@ done:
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
+		if (strcmp(argv[1], "--jit") == 0)
+			engine = ENGINE_JIT;
+		else if (strcmp(argv[1], "--jit-verified") == 0)
+			engine = ENGINE_JIT_VERIFIED;
+		else if (strcmp(argv[1], "--interp") != 0)
+			argc = 0; /* unknown option: usage */
+		argv++, argc--;
+	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s FIXTURES.txt [TESTS_DIR]\n", argv[0]);
+		fprintf(stderr, "usage: test_bpf_conformance [--interp | --jit | --jit-verified] FIXTURES.txt [TESTS_DIR]\n");
 		return 2;
 	}
 	FILE *f = fopen(argv[1], "r");
@@ -145,6 +194,6 @@ int main(int argc, char **argv)
 	}
 	free(line);
 	fclose(f);
-	printf("bpf conformance (interpreter): %u/%u passed\n", passed, total);
+	printf("bpf conformance (%s): %u/%u passed\n", engine_name[engine], passed, total);
 	return total > 0 && passed == total ? 0 : 1;
 }

@@ -1,4 +1,5 @@
 /* The common part of uroce-bw and uroce-lat: see perf_common.h. */
+#include "perf_bpf.h"
 #include "perf_common.h"
 
 #include <arpa/inet.h>
@@ -137,7 +138,7 @@ uint64_t perf_now_ns(void)
 
 /* ---- command line ---- */
 
-enum { OPT_ADDR = 256, OPT_CAS, OPT_BUSY, OPT_JSON, OPT_TIMEOUT };
+enum { OPT_ADDR = 256, OPT_CAS, OPT_BUSY, OPT_JSON, OPT_TIMEOUT, OPT_BPF, OPT_BPF_JIT, OPT_BPF_CONFIG };
 
 static const struct option long_opts[] = {
 	{"dev", required_argument, NULL, 'd'},
@@ -154,6 +155,9 @@ static const struct option long_opts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"counters", no_argument, NULL, 'C'},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"bpf", required_argument, NULL, OPT_BPF},
+	{"bpf-jit", no_argument, NULL, OPT_BPF_JIT},
+	{"bpf-config", required_argument, NULL, OPT_BPF_CONFIG},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -185,6 +189,11 @@ static void usage(FILE *f, enum perf_kind kind)
 		"      --json             print JSON instead of a table\n"
 		"  -C, --counters         print the device's non-zero counters at the end\n"
 		"      --timeout SECONDS  give up after this long in all (default: %d)\n"
+		"      --bpf OBJ          load the eBPF object OBJ (clang -target bpf) and attach its\n"
+		"                         programs to their hooks (rx, trace: the device; qp_filter: the\n"
+		"                         QP); its array and ring buffer maps are printed at the end\n"
+		"      --bpf-jit          run those programs in the JIT (default: the interpreter)\n"
+		"      --bpf-config MAP=V0,V1,...  u32 values for key 0 of the object's array map MAP\n"
 		"  -h, --help             this text\n"
 		"%s"
 		"Exit status: 0 success, 1 failure (data mismatch, error completion, timeout), 2 usage.\n",
@@ -320,6 +329,13 @@ static int apply_option(int ch, const char *arg, struct perf_opts *o)
 	case OPT_BUSY: o->busy = true; return 0;
 	case OPT_JSON: o->json = true; return 0;
 	case 'C': o->counters = true; return 0;
+	case OPT_BPF: o->bpf_path = arg; return 0;
+	case OPT_BPF_JIT: o->bpf_jit = true; return 0;
+	case OPT_BPF_CONFIG:
+		if (o->n_bpf_configs == sizeof(o->bpf_configs) / sizeof(o->bpf_configs[0]))
+			return usage_error("--bpf-config: at most %zu of them", sizeof(o->bpf_configs) / sizeof(o->bpf_configs[0]));
+		o->bpf_configs[o->n_bpf_configs++] = arg;
+		return 0;
 	case OPT_TIMEOUT:
 		if (!parse_u64(arg, false, &v) || v < 1 || v > 86400)
 			return usage_error("--timeout %s: give 1 to 86400 seconds", arg);
@@ -1109,6 +1125,8 @@ static int drain_channel(struct perf_ctx *c)
 static int teardown(struct perf_ctx *c)
 {
 	int rc = 0;
+	perf_bpf_detach(c->bpf);
+	c->bpf = NULL;
 	if (c->qp && uroce_destroy_qp(c->qp))
 		rc = lib_error("uroce_destroy_qp");
 	if (c->channel && drain_channel(c))
@@ -1724,6 +1742,7 @@ static void print_json(const struct perf_ctx *c, const struct row *rows, unsigne
 			       r->t_min, r->t_median, r->t_avg, r->t_p99, r->t_max);
 	}
 	printf("]");
+	perf_bpf_report(c->bpf, true, stdout);
 	if (counters) {
 		printf(",\n \"counters\": {");
 		bool first = true;
@@ -1804,7 +1823,17 @@ static int set_up(struct perf_ctx *c, bool *iters_given, int *exit_code)
 		if (!c->opts->addr && !c->opts->ifname && avoid_shared_address(local, peer, sizeof(local)))
 			return -1;
 	}
-	if (open_device(c, local) || create_resources(c) || connect_qp(c))
+	if (open_device(c, local) || create_resources(c))
+		return -1;
+	if (c->opts->bpf_path) {
+		c->bpf = perf_bpf_attach(c->opts->bpf_path, c->opts->bpf_jit, c->opts->bpf_configs,
+					 c->opts->n_bpf_configs, c->dev, c->qp);
+		if (!c->bpf) {
+			*exit_code = PERF_EXIT_USAGE;
+			return -1;
+		}
+	}
+	if (connect_qp(c))
 		return -1;
 	if (!c->opts->json)
 		print_header(c);
@@ -1838,6 +1867,8 @@ int perf_run(const struct perf_tool *tool, struct perf_opts *o)
 		print_json(&c, rows, nrows, rc == PERF_EXIT_OK, have_counters ? counters : NULL);
 	else if (have_counters)
 		print_counters_text(counters);
+	if (!o->json)
+		perf_bpf_report(c.bpf, false, stdout);
 	perf_set_phase("closing the device");
 	if (teardown(&c) && rc == PERF_EXIT_OK)
 		rc = PERF_EXIT_FAIL;

@@ -43,6 +43,10 @@ struct perf_opts {
 	bool json;
 	bool counters;
 	unsigned timeout_s;
+	const char *bpf_path;         /* --bpf: an eBPF object for the device's hooks */
+	bool bpf_jit;                 /* --bpf-jit */
+	const char *bpf_configs[8];   /* --bpf-config MAP=v0,v1,... */
+	unsigned n_bpf_configs;
 };
 
 enum {
@@ -105,6 +109,7 @@ struct perf_ctx {
 	int last_byte_marker;   /* lat write: the polled last byte's final value, -1: none */
 
 	uint64_t *samples_ns;   /* lat: test->iters entries */
+	struct perf_bpf *bpf;   /* --bpf */
 };
 
 /* A tool: how it sizes its buffer and what it does for one size. prepare
