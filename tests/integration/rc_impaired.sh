@@ -7,8 +7,14 @@
 # happened (the classifier's counters) and that uroce recovered from it
 # (retransmissions, ICRC errors: the device counters, -C).
 #
-#   tests/integration/rc_impaired.sh TOOLS_DIR IMPAIR_DIR
-#     TOOLS_DIR holds uroce-bw; IMPAIR_DIR holds impair.bpf.o and impair_ctl.
+# With EXAMPLES_DIR, one more run per MTU carries examples/bpf's
+# trace_retransmits on the client's tracepoints (interpreter at 1500, JIT at
+# 9000): its count of RETRANSMIT events and its ring buffer records must
+# equal the client's own retransmission counter.
+#
+#   tests/integration/rc_impaired.sh TOOLS_DIR IMPAIR_DIR [EXAMPLES_DIR]
+#     TOOLS_DIR holds uroce-bw; IMPAIR_DIR holds impair.bpf.o and impair_ctl;
+#     EXAMPLES_DIR holds trace_retransmits.bpf.o.
 # Rates per 10000 packets, in each direction: IMPAIR_LOSS (default 200),
 # IMPAIR_DUP (100), IMPAIR_CORRUPT (50). RC_IMPAIRED_KEEP=1 keeps the outputs.
 # Exit status: 0 passed, 1 failed, 2 usage, 77 skipped (not root, no netns or clsact).
@@ -22,12 +28,17 @@ DUP=${IMPAIR_DUP:-100}
 CORRUPT=${IMPAIR_CORRUPT:-50}
 
 usage() {
-	echo "usage: $0 TOOLS_DIR IMPAIR_DIR   (uroce-bw; impair.bpf.o and impair_ctl)" >&2
+	echo "usage: $0 TOOLS_DIR IMPAIR_DIR [EXAMPLES_DIR]   (uroce-bw; impair.bpf.o and impair_ctl; trace_retransmits.bpf.o)" >&2
 	exit 2
 }
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] || [ $# -eq 3 ] || usage
 tools=$(cd "$1" 2>/dev/null && pwd) || usage
 impair=$(cd "$2" 2>/dev/null && pwd) || usage
+TRACE_OBJ=
+if [ $# -eq 3 ]; then
+	TRACE_OBJ=$(cd "$3" 2>/dev/null && pwd)/trace_retransmits.bpf.o || usage
+	[ -e "$TRACE_OBJ" ] || { echo "rc_impaired: $TRACE_OBJ is missing: build the examples" >&2; exit 2; }
+fi
 BW=$tools/uroce-bw
 OBJ=$impair/impair.bpf.o
 CTL=$impair/impair_ctl
@@ -87,7 +98,7 @@ add_counters() {
 	local name value
 	while read -r name value; do
 		sum[$name]=$((${sum[$name]:-0} + value))
-	done < <(awk '/Device counters/ { on = 1; next } on && NF == 2 { print $1, $2 }' "$1")
+	done < <(awk '/Device counters/ { on = 1; next } /eBPF maps/ { on = 0 } on && NF == 2 { print $1, $2 }' "$1")
 }
 
 tcp_port=$((20000 + $$ % 20000))
@@ -131,6 +142,18 @@ pair() {
 	sed 's/^/      server: /' "$out.server"
 }
 
+# check_trace WHAT FILE: in a client output with --bpf trace_retransmits,
+# the program's RETRANSMIT count (event_counts[2]) and its ring buffer
+# records equal the device's retransmits counter, which is not zero.
+check_trace() {
+	local stack events records
+	stack=$(awk '/Device counters/ { on = 1; next } /eBPF maps/ { on = 0 } on && $1 == "retransmits" { print $2 }' "$2")
+	events=$(awk '$1 == "event_counts" { print $4 }' "$2")
+	records=$(awk '$1 == "retransmits" && $3 == "ring" { print $2 }' "$2")
+	check "$1: tracepoint program saw ${events:-?} retransmissions, ring buffer ${records:-?}, stack counted ${stack:-0}" \
+		test -n "$events" -a "${stack:-0}" -gt 0 -a "${events:-x}" = "${stack:-0}" -a "${records:-x}" = "${stack:-0}"
+}
+
 # One MTU: fresh namespaces, the classifier on both ends, the runs, the checks.
 phase() {
 	local veth_mtu=$1 id_a id_b st op
@@ -171,6 +194,12 @@ phase() {
 		pair -o "$op" -s 32M -n 1
 		pair -o "$op" -s 1M -n 24
 	done
+	if [ -n "$TRACE_OBJ" ]; then
+		local jit=()
+		[ "$veth_mtu" -eq 9000 ] && jit=(--bpf-jit)
+		pair -o write -s 1M -n 32 --bpf "$TRACE_OBJ" "${jit[@]}"
+		check_trace "MTU $veth_mtu${jit:+ (JIT)}" "$workdir/run$runs.client"
+	fi
 
 	# The classifier on A's ingress impairs what the client sends to the server, B's the reverse.
 	local -A imp_a=() imp_b=()
