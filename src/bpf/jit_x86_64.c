@@ -994,9 +994,11 @@ static void generate(struct jit *j)
 
 static uint32_t frame_size(const struct uroce_bpf_prog *prog)
 {
-	if (!prog->verified || prog->stack_depth == 0 || prog->stack_depth > UROCE_BPF_STACK_SIZE)
+	if (!prog->verified || prog->stack_depth > UROCE_BPF_STACK_SIZE)
 		return UROCE_BPF_STACK_SIZE;
-	return (prog->stack_depth + 15u) & ~15u;
+	/* Verified: stack_depth is what the deepest frame uses (0: none), so a
+	 * call need not set up (and clear) a whole 512-byte frame. */
+	return prog->stack_depth ? (prog->stack_depth + 15u) & ~15u : 16u;
 }
 
 static void jit_release(struct jit *j)
