@@ -23,6 +23,7 @@
 
 #include "bpf/helper_proto.h"
 #include "bpf/insn.h"
+#include "hex_bytes.h"
 #include "uroce/bpf.h"
 #include "uroce/bpf_ctx.h"
 
@@ -88,37 +89,6 @@ static int fail_bpf(const char *what)
 	const struct uroce_bpf_error *e = uroce_bpf_last_error();
 	fprintf(stderr, "uroce-bpf: %s: %s (%s)\n", what, e->msg, uroce_bpf_errname(e->code));
 	return 1;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex digits in pairs, with optional spaces, colons and a 0x prefix; -1 if malformed. */
-static long parse_hex(const char *s, uint8_t *buf, size_t cap)
-{
-	size_t n = 0;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	while (*s) {
-		if (*s == ' ' || *s == ':' || *s == '\n' || *s == '\t' || *s == '\r') {
-			s++;
-			continue;
-		}
-		int hi = hex_digit(s[0]), lo = hi >= 0 ? hex_digit(s[1]) : -1;
-		if (lo < 0 || n == cap)
-			return -1;
-		buf[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	return (long)n;
 }
 
 static long read_file(const char *path, uint8_t *buf, size_t cap)
@@ -410,7 +380,7 @@ static int run_program(const struct options *o, struct target *t)
 		return 1;
 	}
 	if (o->input_hex)
-		len = parse_hex(o->input_hex, input, INPUT_MAX);
+		len = hex_bytes_parse(o->input_hex, input, INPUT_MAX);
 	else if (o->input_file)
 		len = read_file(o->input_file, input, INPUT_MAX);
 	if (len < 0) {

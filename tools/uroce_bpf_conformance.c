@@ -10,43 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex_bytes.h"
 #include "uroce/bpf.h"
 
 static uint64_t identity(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
 	(void)r2, (void)r3, (void)r4, (void)r5;
 	return r1;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Whitespace-separated hex bytes (1 or 2 digits each) into buf; -1 if malformed. */
-static long parse_hex(const char *s, unsigned char *buf, size_t cap)
-{
-	size_t n = 0;
-	while (*s) {
-		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
-			s++;
-			continue;
-		}
-		int hi = hex_digit(s[0]), lo = hi >= 0 ? hex_digit(s[1]) : -1;
-		if (hi < 0 || n == cap)
-			return -1;
-		buf[n++] = (unsigned char)(lo >= 0 ? hi << 4 | lo : hi);
-		s += lo >= 0 ? 2 : 1;
-		if (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return -1;
-	}
-	return (long)n;
 }
 
 static int usage(const char *argv0)
@@ -82,7 +52,7 @@ int main(int argc, char **argv)
 	}
 	size_t max_bytes = (size_t)len / 2 + 8;
 	struct uroce_bpf_insn *insns = calloc(max_bytes / 8 + 1, sizeof(*insns));
-	long code_len = insns ? parse_hex(line, (unsigned char *)insns, max_bytes) : -1;
+	long code_len = insns ? hex_bytes_parse(line, (uint8_t *)insns, max_bytes) : -1;
 	free(line);
 	if (code_len <= 0 || code_len % 8) {
 		fprintf(stderr, "uroce-bpf-conformance: the program must be space-separated hex bytes, a "
@@ -91,14 +61,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	unsigned char *mem = NULL;
+	uint8_t *mem = NULL;
 	long mem_len = 0;
 	if (memory) {
-		mem = malloc(strlen(memory) / 2 + 1);
-		mem_len = mem ? parse_hex(memory, mem, strlen(memory) / 2 + 1) : -1;
+		mem_len = hex_bytes_parse_alloc(memory, &mem);
 		if (mem_len < 0) {
 			fprintf(stderr, "uroce-bpf-conformance: the memory must be space-separated hex bytes\n");
-			free(mem);
 			free(insns);
 			return 1;
 		}

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bpf/prog.h"
+#include "hex_bytes.h"
 #include "uroce/bpf.h"
 
 enum engine { ENGINE_INTERP, ENGINE_JIT, ENGINE_JIT_VERIFIED };
@@ -27,31 +28,6 @@ static uint64_t identity(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uin
 {
 	(void)r2, (void)r3, (void)r4, (void)r5;
 	return r1;
-}
-
-/* Space-separated hex bytes into a new buffer; -1 on a malformed byte. */
-static long parse_hex(const char *s, unsigned char **out)
-{
-	size_t cap = strlen(s) / 2 + 1, n = 0;
-	unsigned char *buf = malloc(cap);
-	if (!buf)
-		return -1;
-	while (*s) {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		unsigned v;
-		int used;
-		if (sscanf(s, "%2x%n", &v, &used) != 1 || used != 2 || (s[2] != ' ' && s[2] != '\0')) {
-			free(buf);
-			return -1;
-		}
-		buf[n++] = (unsigned char)v;
-		s += 2;
-	}
-	*out = buf;
-	return (long)n;
 }
 
 /* Does tests/<name> have an `-- error` section? */
@@ -88,9 +64,9 @@ static int run_fixture(char *line, const char *tests_dir)
 		}
 	}
 	const char *name = fields[0];
-	unsigned char *code = NULL, *mem = NULL;
-	long code_len = parse_hex(fields[1], &code);
-	long mem_len = parse_hex(fields[2], &mem);
+	uint8_t *code = NULL, *mem = NULL;
+	long code_len = hex_bytes_parse_alloc(fields[1], &code);
+	long mem_len = hex_bytes_parse_alloc(fields[2], &mem);
 	char *end;
 	errno = 0;
 	uint64_t expected = strtoull(fields[3], &end, 16);

@@ -5,29 +5,9 @@
 #include <string.h>
 
 #include "bpf/insn.h"
+#include "bpf_insn_macros.h"
 #include "check.h"
 #include "uroce/bpf.h"
-
-#define INSN(op, d, s, o, i) \
-	((struct uroce_bpf_insn){.opcode = (op), .dst_reg = (d), .src_reg = (s), .offset = (o), .imm = (i)})
-#define ALU64_K(code, d, i)   INSN(BPF_ALU64 | (code) | BPF_SRC_K, d, 0, 0, i)
-#define ALU64_X(code, d, s)   INSN(BPF_ALU64 | (code) | BPF_SRC_X, d, s, 0, 0)
-#define ALU32_K(code, d, i)   INSN(BPF_ALU | (code) | BPF_SRC_K, d, 0, 0, i)
-#define ALU32_X(code, d, s)   INSN(BPF_ALU | (code) | BPF_SRC_X, d, s, 0, 0)
-#define MOV64_K(d, i)         ALU64_K(BPF_ALU_MOV, d, i)
-#define MOV64_X(d, s)         ALU64_X(BPF_ALU_MOV, d, s)
-#define LDDW(d, v)            INSN(BPF_LD | BPF_MODE_IMM | BPF_SIZE_DW, d, 0, 0, (int32_t)(uint32_t)(v)), \
-			      INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
-#define LDX(size, d, s, o)    INSN(BPF_LDX | BPF_MODE_MEM | (size), d, s, o, 0)
-#define LDXS(size, d, s, o)   INSN(BPF_LDX | BPF_MODE_MEMSX | (size), d, s, o, 0)
-#define STX(size, d, s, o)    INSN(BPF_STX | BPF_MODE_MEM | (size), d, s, o, 0)
-#define ST(size, d, o, i)     INSN(BPF_ST | BPF_MODE_MEM | (size), d, 0, o, i)
-#define ATOMIC(size, d, s, o, aop) INSN(BPF_STX | BPF_MODE_ATOMIC | (size), d, s, o, aop)
-#define JMP_K(code, d, i, o)  INSN(BPF_JMP | (code) | BPF_SRC_K, d, 0, o, i)
-#define JA(o)                 INSN(BPF_JMP | BPF_JMP_JA, 0, 0, o, 0)
-#define CALL_LOCAL(delta)     INSN(BPF_JMP | BPF_JMP_CALL, 0, BPF_CALL_LOCAL, 0, delta)
-#define CALL_HELPER(id)       INSN(BPF_JMP | BPF_JMP_CALL, 0, 0, 0, id)
-#define EXIT()                INSN(BPF_JMP | BPF_JMP_EXIT, 0, 0, 0, 0)
 
 #define RUN(expect_err, r0_out, ctx, len, ...)                                              \
 	do {                                                                                 \
@@ -116,16 +96,16 @@ static void test_sign_extension(void)
 	RUN(UROCE_BPF_OK, &r0, NULL, 0, LDDW(1, 0x180000000ull), INSN(BPF_ALU64 | BPF_ALU_MOV | BPF_SRC_X, 0, 1, 32, 0), EXIT());
 	CHECK_EQ_U64(r0, 0xffffffff80000000ull);
 	unsigned char mem[8] = {0x80, 0xff, 0x7f, 0x80, 0, 0, 0, 0x80};
-	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDXS(BPF_SIZE_B, 0, 1, 0), EXIT());
+	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDXS(B, 0, 1, 0), EXIT());
 	CHECK_EQ_U64(r0, 0xffffffffffffff80ull);
-	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDXS(BPF_SIZE_H, 0, 1, 2), EXIT());
+	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDXS(H, 0, 1, 2), EXIT());
 	CHECK_EQ_U64(r0, 0xffffffffffff807full);
-	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDXS(BPF_SIZE_W, 0, 1, 4), EXIT());
+	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDXS(W, 0, 1, 4), EXIT());
 	CHECK_EQ_U64(r0, 0xffffffff80000000ull);
-	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDX(BPF_SIZE_W, 0, 1, 4), EXIT()); /* plain ldx: zero */
+	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDX(W, 0, 1, 4), EXIT()); /* plain ldx: zero */
 	CHECK_EQ_U64(r0, 0x80000000);
 	/* unaligned access is fine outside atomics */
-	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDX(BPF_SIZE_W, 0, 1, 1), EXIT());
+	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDX(W, 0, 1, 1), EXIT());
 	CHECK_EQ_U64(r0, 0x00807fff);
 }
 
@@ -145,51 +125,51 @@ static void test_atomics(void)
 {
 	uint64_t mem[2] = {10, 0};
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), MOV64_K(2, 5),
-	    ATOMIC(BPF_SIZE_DW, 1, 2, 0, BPF_ATOMIC_FETCH_ADD), MOV64_X(0, 2), EXIT());
+	    ATOMIC(DW, 1, 2, 0, BPF_ATOMIC_FETCH_ADD), MOV64_X(0, 2), EXIT());
 	CHECK_EQ_U64(r0, 10);
 	CHECK_EQ_U64(mem[0], 15);
 	/* without fetch, src is untouched */
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), MOV64_K(2, 1),
-	    ATOMIC(BPF_SIZE_DW, 1, 2, 0, BPF_ATOMIC_ADD), MOV64_X(0, 2), EXIT());
+	    ATOMIC(DW, 1, 2, 0, BPF_ATOMIC_ADD), MOV64_X(0, 2), EXIT());
 	CHECK_EQ_U64(r0, 1);
 	CHECK_EQ_U64(mem[0], 16);
 	/* 32-bit: only the low word changes, fetch is zero-extended */
 	mem[1] = 0xffffffff00000003ull;
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), MOV64_K(2, -1),
-	    ATOMIC(BPF_SIZE_W, 1, 2, 8, BPF_ATOMIC_FETCH_OR), MOV64_X(0, 2), EXIT());
+	    ATOMIC(W, 1, 2, 8, BPF_ATOMIC_FETCH_OR), MOV64_X(0, 2), EXIT());
 	CHECK_EQ_U64(r0, 3);
 	CHECK_EQ_U64(mem[1], UINT64_MAX);
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), MOV64_K(2, 0x0f),
-	    ATOMIC(BPF_SIZE_DW, 1, 2, 8, BPF_ATOMIC_FETCH_AND), MOV64_X(0, 2), EXIT());
+	    ATOMIC(DW, 1, 2, 8, BPF_ATOMIC_FETCH_AND), MOV64_X(0, 2), EXIT());
 	CHECK_EQ_U64(r0, UINT64_MAX);
 	CHECK_EQ_U64(mem[1], 0x0f);
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), MOV64_K(2, 0xff),
-	    ATOMIC(BPF_SIZE_DW, 1, 2, 8, BPF_ATOMIC_XOR), MOV64_X(0, 2), EXIT());
+	    ATOMIC(DW, 1, 2, 8, BPF_ATOMIC_XOR), MOV64_X(0, 2), EXIT());
 	CHECK_EQ_U64(mem[1], 0xf0);
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), MOV64_K(2, 42),
-	    ATOMIC(BPF_SIZE_DW, 1, 2, 8, BPF_ATOMIC_XCHG), MOV64_X(0, 2), EXIT());
+	    ATOMIC(DW, 1, 2, 8, BPF_ATOMIC_XCHG), MOV64_X(0, 2), EXIT());
 	CHECK_EQ_U64(r0, 0xf0);
 	CHECK_EQ_U64(mem[1], 42);
 	/* cmpxchg: equal stores and returns the old value; unequal only returns it */
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), MOV64_K(0, 42), MOV64_K(2, 7),
-	    ATOMIC(BPF_SIZE_DW, 1, 2, 8, BPF_ATOMIC_CMPXCHG), EXIT());
+	    ATOMIC(DW, 1, 2, 8, BPF_ATOMIC_CMPXCHG), EXIT());
 	CHECK_EQ_U64(r0, 42);
 	CHECK_EQ_U64(mem[1], 7);
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), MOV64_K(0, 42), MOV64_K(2, 9),
-	    ATOMIC(BPF_SIZE_DW, 1, 2, 8, BPF_ATOMIC_CMPXCHG), EXIT());
+	    ATOMIC(DW, 1, 2, 8, BPF_ATOMIC_CMPXCHG), EXIT());
 	CHECK_EQ_U64(r0, 7);
 	CHECK_EQ_U64(mem[1], 7);
 	/* cmpxchg32 compares the low half of r0 */
 	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDDW(0, 0xabcd00000007ull), MOV64_K(2, 8),
-	    ATOMIC(BPF_SIZE_W, 1, 2, 8, BPF_ATOMIC_CMPXCHG), EXIT());
+	    ATOMIC(W, 1, 2, 8, BPF_ATOMIC_CMPXCHG), EXIT());
 	CHECK_EQ_U64(r0, 7);
 	CHECK_EQ_U64(mem[1], 8);
 	/* on the stack, and misaligned: an error */
-	RUN(UROCE_BPF_OK, &r0, NULL, 0, ST(BPF_SIZE_DW, 10, -8, 3), MOV64_K(2, 4),
-	    ATOMIC(BPF_SIZE_DW, 10, 2, -8, BPF_ATOMIC_ADD), LDX(BPF_SIZE_DW, 0, 10, -8), EXIT());
+	RUN(UROCE_BPF_OK, &r0, NULL, 0, ST(DW, 10, -8, 3), MOV64_K(2, 4),
+	    ATOMIC(DW, 10, 2, -8, BPF_ATOMIC_ADD), LDX(DW, 0, 10, -8), EXIT());
 	CHECK_EQ_U64(r0, 7);
 	RUN(UROCE_BPF_ERR_MISALIGNED_ATOMIC, &r0, NULL, 0, MOV64_K(2, 4),
-	    ATOMIC(BPF_SIZE_DW, 10, 2, -12, BPF_ATOMIC_ADD), EXIT());
+	    ATOMIC(DW, 10, 2, -12, BPF_ATOMIC_ADD), EXIT());
 	CHECK(uroce_bpf_last_error()->insn == 1);
 }
 
@@ -200,9 +180,9 @@ static void test_calls(void)
 	/* depth n: main calls f(n-1); f(k) = k + (k ? f(k-1) : 0), reading back its own slot */
 #define RECURSIVE(n)                                                                             \
 	MOV64_K(1, (n) - 1), CALL_LOCAL(1), EXIT(),                                              \
-	STX(BPF_SIZE_DW, 10, 1, -8), MOV64_K(0, 0), JMP_K(BPF_JMP_JEQ, 1, 0, 2),                 \
+	STX(DW, 10, 1, -8), MOV64_K(0, 0), JMP_K(JEQ, 1, 0, 2),                                  \
 	ALU64_K(BPF_ALU_SUB, 1, 1), CALL_LOCAL(-5),                                              \
-	LDX(BPF_SIZE_DW, 2, 10, -8), ALU64_X(BPF_ALU_ADD, 0, 2), EXIT()
+	LDX(DW, 2, 10, -8), ALU64_X(BPF_ALU_ADD, 0, 2), EXIT()
 	RUN(UROCE_BPF_OK, &r0, NULL, 0, RECURSIVE(7)); /* 8 frames: the limit */
 	CHECK_EQ_U64(r0, 6 + 5 + 4 + 3 + 2 + 1);
 	RUN(UROCE_BPF_ERR_CALL_DEPTH, &r0, NULL, 0, RECURSIVE(8));
@@ -211,15 +191,15 @@ static void test_calls(void)
 	/* frames are separate: the callee's [r10-8] is not the caller's, starts at
 	 * zero, and r6..r9 come back; the caller's stack is reachable by pointer */
 	RUN(UROCE_BPF_OK, &r0, NULL, 0,
-	    ST(BPF_SIZE_DW, 10, -8, 111), MOV64_K(6, 6), MOV64_X(1, 10), ALU64_K(BPF_ALU_ADD, 1, -8),
+	    ST(DW, 10, -8, 111), MOV64_K(6, 6), MOV64_X(1, 10), ALU64_K(BPF_ALU_ADD, 1, -8),
 	    CALL_LOCAL(4),
-	    LDX(BPF_SIZE_DW, 0, 10, -8), ALU64_X(BPF_ALU_ADD, 0, 6), /* 111 + 6 */
+	    LDX(DW, 0, 10, -8), ALU64_X(BPF_ALU_ADD, 0, 6), /* 111 + 6 */
 	    ALU64_X(BPF_ALU_ADD, 0, 7), EXIT(),                         /* + r7 (0) */
 	    /* callee: */
-	    LDX(BPF_SIZE_DW, 7, 10, -8),     /* own slot: 0 */
-	    ST(BPF_SIZE_DW, 10, -8, 222), MOV64_K(6, 0),
-	    LDX(BPF_SIZE_DW, 3, 1, 0),       /* caller's slot through r1: 111 */
-	    JMP_K(BPF_JMP_JEQ, 3, 111, 1), MOV64_K(7, 1000),
+	    LDX(DW, 7, 10, -8),     /* own slot: 0 */
+	    ST(DW, 10, -8, 222), MOV64_K(6, 0),
+	    LDX(DW, 3, 1, 0),       /* caller's slot through r1: 111 */
+	    JMP_K(JEQ, 3, 111, 1), MOV64_K(7, 1000),
 	    MOV64_K(0, 0), EXIT());
 	CHECK_EQ_U64(r0, 117);
 	/* helpers: registered ones get r1..r5; unregistered ones are an error */
@@ -237,28 +217,28 @@ static void test_calls(void)
 static void test_bounds(void)
 {
 	unsigned char mem[5] = {1, 2, 3, 4, 5};
-	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDX(BPF_SIZE_B, 0, 1, 4), EXIT());
+	RUN(UROCE_BPF_OK, &r0, mem, sizeof(mem), LDX(B, 0, 1, 4), EXIT());
 	CHECK_EQ_U64(r0, 5);
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, mem, sizeof(mem), MOV64_K(0, 0), LDX(BPF_SIZE_W, 0, 1, 2), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, mem, sizeof(mem), MOV64_K(0, 0), LDX(W, 0, 1, 2), EXIT());
 	CHECK(uroce_bpf_last_error()->insn == 1);
 	CHECK(strstr(uroce_bpf_last_error()->msg, "instruction 1 (ldxw") != NULL);
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, mem, sizeof(mem), LDX(BPF_SIZE_B, 0, 1, -1), EXIT());
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, mem, sizeof(mem), ST(BPF_SIZE_DW, 1, 0, -1), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, mem, sizeof(mem), LDX(B, 0, 1, -1), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, mem, sizeof(mem), ST(DW, 1, 0, -1), EXIT());
 	CHECK_MEM_EQ(mem, "\1\2\3\4\5", 5);
 	/* the stack: [r10-512, r10) only */
-	RUN(UROCE_BPF_OK, &r0, NULL, 0, ST(BPF_SIZE_DW, 10, -512, 9), LDX(BPF_SIZE_DW, 0, 10, -512), EXIT());
+	RUN(UROCE_BPF_OK, &r0, NULL, 0, ST(DW, 10, -512, 9), LDX(DW, 0, 10, -512), EXIT());
 	CHECK_EQ_U64(r0, 9);
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, ST(BPF_SIZE_DW, 10, -513, 9), EXIT());
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, LDX(BPF_SIZE_B, 0, 10, 0), EXIT());
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, LDX(BPF_SIZE_DW, 0, 10, -4), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, ST(DW, 10, -513, 9), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, LDX(B, 0, 10, 0), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, LDX(DW, 0, 10, -4), EXIT());
 	/* a callee cannot reach below its own frame */
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, CALL_LOCAL(1), EXIT(), LDX(BPF_SIZE_B, 0, 10, -513), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, CALL_LOCAL(1), EXIT(), LDX(B, 0, 10, -513), EXIT());
 	CHECK(uroce_bpf_last_error()->insn == 2);
 	/* no context: any pointer arithmetic is still checked */
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, LDX(BPF_SIZE_B, 0, 1, 0), EXIT());
-	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, LDDW(1, 0x1000), LDX(BPF_SIZE_B, 0, 1, 0), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, LDX(B, 0, 1, 0), EXIT());
+	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, NULL, 0, LDDW(1, 0x1000), LDX(B, 0, 1, 0), EXIT());
 	RUN(UROCE_BPF_ERR_MEM_ACCESS, &r0, mem, sizeof(mem), LDDW(2, UINT64_MAX), ALU64_X(BPF_ALU_ADD, 1, 2),
-	    LDX(BPF_SIZE_DW, 0, 1, 0), EXIT());
+	    LDX(DW, 0, 1, 0), EXIT());
 }
 
 static void test_budget(void)
@@ -281,12 +261,12 @@ static void test_jumps(void)
 	    MOV64_K(0, 2), EXIT());
 	CHECK_EQ_U64(r0, 2);
 	/* jmp imm compares against the sign-extended imm; jmp32 the low halves */
-	RUN(UROCE_BPF_OK, &r0, NULL, 0, MOV64_K(0, -1), JMP_K(BPF_JMP_JEQ, 0, -1, 1), MOV64_K(0, 0), EXIT());
+	RUN(UROCE_BPF_OK, &r0, NULL, 0, MOV64_K(0, -1), JMP_K(JEQ, 0, -1, 1), MOV64_K(0, 0), EXIT());
 	CHECK_EQ_U64(r0, UINT64_MAX);
 	RUN(UROCE_BPF_OK, &r0, NULL, 0, LDDW(1, 0x100000005ull), MOV64_K(0, 0),
 	    INSN(BPF_JMP32 | BPF_JMP_JEQ | BPF_SRC_K, 1, 0, 1, 5), EXIT(), MOV64_K(0, 1), EXIT());
 	CHECK_EQ_U64(r0, 1);
-	RUN(UROCE_BPF_OK, &r0, NULL, 0, MOV64_K(1, -5), MOV64_K(0, 0), JMP_K(BPF_JMP_JSLT, 1, -4, 1), EXIT(),
+	RUN(UROCE_BPF_OK, &r0, NULL, 0, MOV64_K(1, -5), MOV64_K(0, 0), JMP_K(JSLT, 1, -4, 1), EXIT(),
 	    MOV64_K(0, 1), EXIT());
 	CHECK_EQ_U64(r0, 1);
 	RUN(UROCE_BPF_ERR_FELL_OFF, &r0, NULL, 0, MOV64_K(0, 1), MOV64_K(0, 2));
@@ -311,13 +291,13 @@ static void test_decode_errors(void)
 	RUN(UROCE_BPF_ERR_JUMP_TARGET, &r0, NULL, 0, CALL_LOCAL(-2), EXIT());
 	RUN(UROCE_BPF_ERR_REGISTER, &r0, NULL, 0, MOV64_K(10, 0), EXIT());
 	RUN(UROCE_BPF_ERR_REGISTER, &r0, NULL, 0, MOV64_K(11, 0), EXIT());
-	RUN(UROCE_BPF_ERR_REGISTER, &r0, NULL, 0, ATOMIC(BPF_SIZE_DW, 1, 10, 0, BPF_ATOMIC_FETCH_ADD), EXIT());
+	RUN(UROCE_BPF_ERR_REGISTER, &r0, NULL, 0, ATOMIC(DW, 1, 10, 0, BPF_ATOMIC_FETCH_ADD), EXIT());
 	RUN(UROCE_BPF_ERR_RESERVED, &r0, NULL, 0, INSN(BPF_ALU64 | BPF_ALU_ADD | BPF_SRC_X, 0, 1, 0, 5), EXIT());
 	RUN(UROCE_BPF_ERR_RESERVED, &r0, NULL, 0, INSN(BPF_ALU64 | BPF_ALU_END | BPF_TO_BE, 0, 0, 0, 16), EXIT());
 	RUN(UROCE_BPF_ERR_RESERVED, &r0, NULL, 0, INSN(BPF_ALU | BPF_ALU_END, 0, 0, 0, 24), EXIT());
 	RUN(UROCE_BPF_ERR_RESERVED, &r0, NULL, 0, INSN(BPF_ALU | BPF_ALU_MOV | BPF_SRC_X, 0, 1, 32, 0), EXIT());
-	RUN(UROCE_BPF_ERR_RESERVED, &r0, NULL, 0, ATOMIC(BPF_SIZE_DW, 1, 2, 0, 0x02), EXIT());
-	RUN(UROCE_BPF_ERR_OPCODE, &r0, NULL, 0, ATOMIC(BPF_SIZE_B, 1, 2, 0, BPF_ATOMIC_ADD), EXIT());
+	RUN(UROCE_BPF_ERR_RESERVED, &r0, NULL, 0, ATOMIC(DW, 1, 2, 0, 0x02), EXIT());
+	RUN(UROCE_BPF_ERR_OPCODE, &r0, NULL, 0, ATOMIC(B, 1, 2, 0, BPF_ATOMIC_ADD), EXIT());
 	RUN(UROCE_BPF_ERR_CALL_KIND, &r0, NULL, 0, INSN(BPF_JMP | BPF_JMP_CALL, 0, BPF_CALL_BTF, 0, 1), EXIT());
 	RUN(UROCE_BPF_ERR_HELPER_ID, &r0, NULL, 0, CALL_HELPER(-1), EXIT());
 	struct uroce_bpf_prog *prog = NULL;

@@ -14,34 +14,9 @@
 #include "bpf/insn.h"
 #include "bpf/jit.h"
 #include "bpf/prog.h"
+#include "bpf_insn_macros.h"
 #include "check.h"
 #include "uroce/bpf.h"
-
-#define INSN(op, d, s, o, i) \
-	((struct uroce_bpf_insn){.opcode = (uint8_t)(op), .dst_reg = (d), .src_reg = (s), .offset = (int16_t)(o), .imm = (int32_t)(i)})
-#define ALU64_K(code, d, i)   INSN(BPF_ALU64 | (code) | BPF_SRC_K, d, 0, 0, i)
-#define ALU64_X(code, d, s)   INSN(BPF_ALU64 | (code) | BPF_SRC_X, d, s, 0, 0)
-#define ALU32_K(code, d, i)   INSN(BPF_ALU | (code) | BPF_SRC_K, d, 0, 0, i)
-#define ALU32_X(code, d, s)   INSN(BPF_ALU | (code) | BPF_SRC_X, d, s, 0, 0)
-#define SDIV64_X(d, s)        INSN(BPF_ALU64 | BPF_ALU_DIV | BPF_SRC_X, d, s, 1, 0)
-#define SMOD64_X(d, s)        INSN(BPF_ALU64 | BPF_ALU_MOD | BPF_SRC_X, d, s, 1, 0)
-#define SDIV32_X(d, s)        INSN(BPF_ALU | BPF_ALU_DIV | BPF_SRC_X, d, s, 1, 0)
-#define SMOD32_X(d, s)        INSN(BPF_ALU | BPF_ALU_MOD | BPF_SRC_X, d, s, 1, 0)
-#define MOV64_K(d, i)         ALU64_K(BPF_ALU_MOV, d, i)
-#define MOV64_X(d, s)         ALU64_X(BPF_ALU_MOV, d, s)
-#define LDDW(d, v)            INSN(BPF_LD | BPF_MODE_IMM | BPF_SIZE_DW, d, 0, 0, (int32_t)(uint32_t)(v)), \
-			      INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
-#define LDX(size, d, s, o)    INSN(BPF_LDX | BPF_MODE_MEM | (size), d, s, o, 0)
-#define LDXS(size, d, s, o)   INSN(BPF_LDX | BPF_MODE_MEMSX | (size), d, s, o, 0)
-#define STX(size, d, s, o)    INSN(BPF_STX | BPF_MODE_MEM | (size), d, s, o, 0)
-#define ST(size, d, o, i)     INSN(BPF_ST | BPF_MODE_MEM | (size), d, 0, o, i)
-#define ATOMIC(size, d, s, o, aop) INSN(BPF_STX | BPF_MODE_ATOMIC | (size), d, s, o, aop)
-#define JMP_K(code, d, i, o)  INSN(BPF_JMP | (code) | BPF_SRC_K, d, 0, o, i)
-#define JA(o)                 INSN(BPF_JMP | BPF_JMP_JA, 0, 0, o, 0)
-#define CALL_LOCAL(delta)     INSN(BPF_JMP | BPF_JMP_CALL, 0, BPF_CALL_LOCAL, 0, delta)
-#define CALL_HELPER(id)       INSN(BPF_JMP | BPF_JMP_CALL, 0, 0, 0, id)
-#define CALLX(r)              INSN(BPF_JMP | BPF_JMP_CALL | BPF_SRC_X, r, 0, 0, 0)
-#define EXIT()                INSN(BPF_JMP | BPF_JMP_EXIT, 0, 0, 0, 0)
 
 static uint64_t add_args(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
@@ -216,51 +191,51 @@ static void test_shifts_and_swaps(void)
 	CHECK_EQ_U64(R0(MOV64_K(2, 0x8000), INSN(BPF_ALU | BPF_ALU_MOV | BPF_SRC_X, 0, 2, 16, 0), EXIT()), 0xffff8000);
 	CHECK_EQ_U64(R0(LDDW(1, 0x80000000ull), INSN(BPF_ALU64 | BPF_ALU_MOV | BPF_SRC_X, 0, 1, 32, 0), EXIT()),
 		     0xffffffff80000000ull);
-	CHECK_EQ_U64(R0(ST(BPF_SIZE_H, 10, -2, 0x8001), LDXS(BPF_SIZE_H, 0, 10, -2), EXIT()), 0xffffffffffff8001ull);
-	CHECK_EQ_U64(R0(ST(BPF_SIZE_B, 10, -1, 0x90), LDXS(BPF_SIZE_B, 7, 10, -1), MOV64_X(0, 7), EXIT()),
+	CHECK_EQ_U64(R0(ST(H, 10, -2, 0x8001), LDXS(H, 0, 10, -2), EXIT()), 0xffffffffffff8001ull);
+	CHECK_EQ_U64(R0(ST(B, 10, -1, 0x90), LDXS(B, 7, 10, -1), MOV64_X(0, 7), EXIT()),
 		     0xffffffffffffff90ull);
 }
 
 static void test_atomics(void)
 {
 	_Alignas(8) uint64_t mem[2] = {10, 0xffffffff00000003ull};
-	struct result r = run3(PROG(MOV64_K(2, 5), ATOMIC(BPF_SIZE_DW, 1, 2, 0, BPF_ATOMIC_FETCH_ADD), MOV64_X(0, 2),
+	struct result r = run3(PROG(MOV64_K(2, 5), ATOMIC(DW, 1, 2, 0, BPF_ATOMIC_FETCH_ADD), MOV64_X(0, 2),
 				    EXIT()), mem, sizeof(mem), 0, true);
 	CHECK_EQ_U64(r.r0, 10);
 	CHECK_EQ_U64(mem[0], 15);
-	r = run3(PROG(MOV64_K(2, -1), ATOMIC(BPF_SIZE_W, 1, 2, 8, BPF_ATOMIC_FETCH_OR), MOV64_X(0, 2), EXIT()), mem,
+	r = run3(PROG(MOV64_K(2, -1), ATOMIC(W, 1, 2, 8, BPF_ATOMIC_FETCH_OR), MOV64_X(0, 2), EXIT()), mem,
 		 sizeof(mem), 0, true);
 	CHECK_EQ_U64(r.r0, 3);
 	CHECK_EQ_U64(mem[1], UINT64_MAX);
 	/* fetch_and with r0 as the operand (the compare-exchange loop's own register) */
-	r = run3(PROG(MOV64_K(0, 0x0f), ATOMIC(BPF_SIZE_DW, 1, 0, 8, BPF_ATOMIC_FETCH_AND), EXIT()), mem,
+	r = run3(PROG(MOV64_K(0, 0x0f), ATOMIC(DW, 1, 0, 8, BPF_ATOMIC_FETCH_AND), EXIT()), mem,
 		 sizeof(mem), 0, true);
 	CHECK_EQ_U64(r.r0, UINT64_MAX);
 	CHECK_EQ_U64(mem[1], 0x0f);
 	/* fetch_xor through r0 as the address, r0 kept */
-	r = run3(PROG(MOV64_X(0, 1), MOV64_K(3, 0xff), ATOMIC(BPF_SIZE_DW, 0, 3, 8, BPF_ATOMIC_FETCH_XOR),
+	r = run3(PROG(MOV64_X(0, 1), MOV64_K(3, 0xff), ATOMIC(DW, 0, 3, 8, BPF_ATOMIC_FETCH_XOR),
 		      ALU64_X(BPF_ALU_SUB, 0, 1), ALU64_X(BPF_ALU_ADD, 0, 3), EXIT()), mem, sizeof(mem), 0, true);
 	CHECK_EQ_U64(r.r0, 0x0f);
 	CHECK_EQ_U64(mem[1], 0xf0);
-	r = run3(PROG(MOV64_K(2, 42), ATOMIC(BPF_SIZE_DW, 1, 2, 8, BPF_ATOMIC_XCHG), MOV64_X(0, 2), EXIT()), mem,
+	r = run3(PROG(MOV64_K(2, 42), ATOMIC(DW, 1, 2, 8, BPF_ATOMIC_XCHG), MOV64_X(0, 2), EXIT()), mem,
 		 sizeof(mem), 0, true);
 	CHECK_EQ_U64(r.r0, 0xf0);
 	CHECK_EQ_U64(mem[1], 42);
 	/* cmpxchg32 that succeeds: r0 gets the old value, zero-extended */
-	r = run3(PROG(LDDW(0, 0xabcd00000000002aull), MOV64_K(2, 8), ATOMIC(BPF_SIZE_W, 1, 2, 8, BPF_ATOMIC_CMPXCHG),
+	r = run3(PROG(LDDW(0, 0xabcd00000000002aull), MOV64_K(2, 8), ATOMIC(W, 1, 2, 8, BPF_ATOMIC_CMPXCHG),
 		      EXIT()), mem, sizeof(mem), 0, true);
 	CHECK_EQ_U64(r.r0, 42);
 	CHECK_EQ_U64(mem[1], 8);
-	r = run3(PROG(MOV64_K(0, 1), MOV64_K(2, 9), ATOMIC(BPF_SIZE_DW, 1, 2, 8, BPF_ATOMIC_CMPXCHG), EXIT()), mem,
+	r = run3(PROG(MOV64_K(0, 1), MOV64_K(2, 9), ATOMIC(DW, 1, 2, 8, BPF_ATOMIC_CMPXCHG), EXIT()), mem,
 		 sizeof(mem), 0, true);
 	CHECK_EQ_U64(r.r0, 8);
 	CHECK_EQ_U64(mem[1], 8);
 	/* misaligned: an error naming the instruction; on the stack too */
-	r = run3(PROG(MOV64_K(2, 1), ATOMIC(BPF_SIZE_DW, 1, 2, 4, BPF_ATOMIC_ADD), EXIT()), mem, sizeof(mem), 0, false);
+	r = run3(PROG(MOV64_K(2, 1), ATOMIC(DW, 1, 2, 4, BPF_ATOMIC_ADD), EXIT()), mem, sizeof(mem), 0, false);
 	CHECK_EQ_U64(r.err, UROCE_BPF_ERR_MISALIGNED_ATOMIC);
 	CHECK_EQ_U64(r.insn, 1);
 	CHECK(strstr(r.msg, "ctx+4") != NULL);
-	r = run3(PROG(MOV64_K(2, 4), ATOMIC(BPF_SIZE_DW, 10, 2, -12, BPF_ATOMIC_ADD), EXIT()), NULL, 0, 0, false);
+	r = run3(PROG(MOV64_K(2, 4), ATOMIC(DW, 10, 2, -12, BPF_ATOMIC_ADD), EXIT()), NULL, 0, 0, false);
 	CHECK_EQ_U64(r.err, UROCE_BPF_ERR_MISALIGNED_ATOMIC);
 	CHECK(strstr(r.msg, "r10-12") != NULL);
 }
@@ -268,9 +243,9 @@ static void test_atomics(void)
 /* f(k) = k + f(k-1), each frame reading back its own slot: n frames deep. */
 #define RECURSIVE(n)                                                                             \
 	MOV64_K(1, (n) - 1), CALL_LOCAL(1), EXIT(),                                              \
-	STX(BPF_SIZE_DW, 10, 1, -8), MOV64_K(0, 0), JMP_K(BPF_JMP_JEQ, 1, 0, 2),                 \
+	STX(DW, 10, 1, -8), MOV64_K(0, 0), JMP_K(JEQ, 1, 0, 2),                                  \
 	ALU64_K(BPF_ALU_SUB, 1, 1), CALL_LOCAL(-5),                                              \
-	LDX(BPF_SIZE_DW, 2, 10, -8), ALU64_X(BPF_ALU_ADD, 0, 2), EXIT()
+	LDX(DW, 2, 10, -8), ALU64_X(BPF_ALU_ADD, 0, 2), EXIT()
 
 static void test_calls(void)
 {
@@ -279,12 +254,12 @@ static void test_calls(void)
 	CHECK_EQ_U64(r.err, UROCE_BPF_ERR_CALL_DEPTH);
 	CHECK_EQ_U64(r.insn, 7);
 	/* a fresh zeroed frame each, r6-r9 back after the call, the caller's stack by pointer */
-	CHECK_EQ_U64(R0(ST(BPF_SIZE_DW, 10, -8, 111), MOV64_K(6, 6), MOV64_K(9, 9), MOV64_X(1, 10),
+	CHECK_EQ_U64(R0(ST(DW, 10, -8, 111), MOV64_K(6, 6), MOV64_K(9, 9), MOV64_X(1, 10),
 			ALU64_K(BPF_ALU_ADD, 1, -8), CALL_LOCAL(5),
-			LDX(BPF_SIZE_DW, 0, 10, -8), ALU64_X(BPF_ALU_ADD, 0, 6), ALU64_X(BPF_ALU_ADD, 0, 7),
+			LDX(DW, 0, 10, -8), ALU64_X(BPF_ALU_ADD, 0, 6), ALU64_X(BPF_ALU_ADD, 0, 7),
 			ALU64_X(BPF_ALU_ADD, 0, 9), EXIT(),
-			LDX(BPF_SIZE_DW, 7, 10, -8), ST(BPF_SIZE_DW, 10, -8, 222), MOV64_K(6, 0), MOV64_K(9, 0),
-			LDX(BPF_SIZE_DW, 3, 1, 0), JMP_K(BPF_JMP_JEQ, 3, 111, 1), MOV64_K(7, 1000), MOV64_K(0, 0), EXIT()),
+			LDX(DW, 7, 10, -8), ST(DW, 10, -8, 222), MOV64_K(6, 0), MOV64_K(9, 0),
+			LDX(DW, 3, 1, 0), JMP_K(JEQ, 3, 111, 1), MOV64_K(7, 1000), MOV64_K(0, 0), EXIT()),
 		     111 + 6 + 0 + 9);
 	/* helpers: r1..r5 in, r0 out; r1..r5 still readable after (unverified) */
 	r = run3(PROG(MOV64_K(1, 1), MOV64_K(2, 2), MOV64_K(3, 3), MOV64_K(4, 4), MOV64_K(5, 5), CALL_HELPER(7),
@@ -312,36 +287,36 @@ static void test_calls(void)
 static void test_bounds_budget_fall_off(void)
 {
 	unsigned char mem[5] = {1, 2, 3, 4, 5};
-	struct result r = run3(PROG(LDX(BPF_SIZE_B, 0, 1, 4), EXIT()), mem, sizeof(mem), 0, true);
+	struct result r = run3(PROG(LDX(B, 0, 1, 4), EXIT()), mem, sizeof(mem), 0, true);
 	CHECK_EQ_U64(r.r0, 5);
-	r = run3(PROG(MOV64_K(0, 0), LDX(BPF_SIZE_W, 0, 1, 2), EXIT()), mem, sizeof(mem), 0, false);
+	r = run3(PROG(MOV64_K(0, 0), LDX(W, 0, 1, 2), EXIT()), mem, sizeof(mem), 0, false);
 	CHECK_EQ_U64(r.err, UROCE_BPF_ERR_MEM_ACCESS);
 	CHECK_EQ_U64(r.insn, 1);
 	CHECK(strstr(r.msg, "instruction 1 (ldxw") != NULL);
 	CHECK(strstr(r.msg, "load of 4 bytes at ctx+2") != NULL);
-	r = run3(PROG(ST(BPF_SIZE_W, 1, 0, 0x01010101), ST(BPF_SIZE_DW, 1, 0, -1), EXIT()), mem, sizeof(mem), 0, false);
+	r = run3(PROG(ST(W, 1, 0, 0x01010101), ST(DW, 1, 0, -1), EXIT()), mem, sizeof(mem), 0, false);
 	CHECK_EQ_U64(r.err, UROCE_BPF_ERR_MEM_ACCESS);
 	CHECK_MEM_EQ(mem, "\1\1\1\1\5", 5); /* the first store happened, the second did not */
-	r = run3(PROG(ST(BPF_SIZE_DW, 10, -513, 9), EXIT()), NULL, 0, 0, false);
+	r = run3(PROG(ST(DW, 10, -513, 9), EXIT()), NULL, 0, 0, false);
 	CHECK_EQ_U64(r.err, UROCE_BPF_ERR_MEM_ACCESS);
 	CHECK(strstr(r.msg, "store of 8 bytes at r10-513") != NULL);
-	CHECK_EQ_U64(run3(PROG(LDX(BPF_SIZE_B, 0, 10, 0), EXIT()), NULL, 0, 0, false).err, UROCE_BPF_ERR_MEM_ACCESS);
-	CHECK_EQ_U64(run3(PROG(LDX(BPF_SIZE_B, 0, 1, 0), EXIT()), NULL, 0, 0, false).err, UROCE_BPF_ERR_MEM_ACCESS);
+	CHECK_EQ_U64(run3(PROG(LDX(B, 0, 10, 0), EXIT()), NULL, 0, 0, false).err, UROCE_BPF_ERR_MEM_ACCESS);
+	CHECK_EQ_U64(run3(PROG(LDX(B, 0, 1, 0), EXIT()), NULL, 0, 0, false).err, UROCE_BPF_ERR_MEM_ACCESS);
 	/* a callee reaches its callers' frames above r10, not below its own */
-	CHECK_EQ_U64(run3(PROG(ST(BPF_SIZE_DW, 10, -8, 77), CALL_LOCAL(1), EXIT(), LDX(BPF_SIZE_DW, 0, 10, 504), EXIT()),
+	CHECK_EQ_U64(run3(PROG(ST(DW, 10, -8, 77), CALL_LOCAL(1), EXIT(), LDX(DW, 0, 10, 504), EXIT()),
 			  NULL, 0, 0, false).r0, 77);
-	r = run3(PROG(CALL_LOCAL(1), EXIT(), LDX(BPF_SIZE_B, 0, 10, -513), EXIT()), NULL, 0, 0, false);
+	r = run3(PROG(CALL_LOCAL(1), EXIT(), LDX(B, 0, 10, -513), EXIT()), NULL, 0, 0, false);
 	CHECK_EQ_U64(r.err, UROCE_BPF_ERR_MEM_ACCESS);
 	CHECK_EQ_U64(r.insn, 2);
 	/* wrap-around addresses */
-	CHECK_EQ_U64(run3(PROG(LDDW(2, UINT64_MAX), ALU64_X(BPF_ALU_ADD, 1, 2), LDX(BPF_SIZE_DW, 0, 1, 0), EXIT()), mem,
+	CHECK_EQ_U64(run3(PROG(LDDW(2, UINT64_MAX), ALU64_X(BPF_ALU_ADD, 1, 2), LDX(DW, 0, 1, 0), EXIT()), mem,
 			  sizeof(mem), 0, false).err, UROCE_BPF_ERR_MEM_ACCESS);
-	CHECK_EQ_U64(run3(PROG(LDDW(1, UINT64_MAX - 3), LDX(BPF_SIZE_DW, 0, 1, 0), EXIT()), NULL, 0, 0, false).err,
+	CHECK_EQ_U64(run3(PROG(LDDW(1, UINT64_MAX - 3), LDX(DW, 0, 1, 0), EXIT()), NULL, 0, 0, false).err,
 		     UROCE_BPF_ERR_MEM_ACCESS);
 	/* budget: the same instruction as the interpreter, whatever the block */
 	for (uint64_t budget = 1; budget <= 12; budget++) {
 		r = run3(PROG(MOV64_K(0, 0), ALU64_K(BPF_ALU_ADD, 0, 1), LDDW(3, 5), ALU64_K(BPF_ALU_ADD, 0, 1),
-			      ST(BPF_SIZE_DW, 10, -8, 1), JA(-6)), NULL, 0, budget, false);
+			      ST(DW, 10, -8, 1), JA(-6)), NULL, 0, budget, false);
 		CHECK_EQ_U64(r.err, UROCE_BPF_ERR_BUDGET);
 	}
 	CHECK_EQ_U64(run3(PROG(JA(-1)), NULL, 0, 0, false).err, UROCE_BPF_ERR_BUDGET);
@@ -365,7 +340,7 @@ static void test_long_jumps(void)
 	p[n++] = MOV64_K(0, 0);
 	p[n++] = MOV64_K(6, 3);
 	const size_t top = n;
-	p[n++] = JMP_K(BPF_JMP_JEQ, 6, 0, BODY + 2); /* forward, past the body and the back jump */
+	p[n++] = JMP_K(JEQ, 6, 0, BODY + 2); /* forward, past the body and the back jump */
 	for (int k = 0; k < BODY; k++)
 		p[n++] = ALU64_K(BPF_ALU_ADD, 0, 100000 + k); /* 7 bytes each: far */
 	p[n++] = ALU64_K(BPF_ALU_SUB, 6, 1);
@@ -434,8 +409,8 @@ static void test_threads(void)
 {
 	/* r0 = 2 * mem[0] + 1 through the stack, a call and a helper; mem[1] = mem[0] */
 	const struct uroce_bpf_insn p[] = {
-		LDX(BPF_SIZE_DW, 6, 1, 0), STX(BPF_SIZE_DW, 10, 6, -8), STX(BPF_SIZE_DW, 1, 6, 8), CALL_LOCAL(8),
-		LDX(BPF_SIZE_DW, 1, 10, -8), MOV64_X(2, 0), MOV64_K(3, 0), MOV64_K(4, 0), MOV64_K(5, 0),
+		LDX(DW, 6, 1, 0), STX(DW, 10, 6, -8), STX(DW, 1, 6, 8), CALL_LOCAL(8),
+		LDX(DW, 1, 10, -8), MOV64_X(2, 0), MOV64_K(3, 0), MOV64_K(4, 0), MOV64_K(5, 0),
 		CALL_HELPER(7), ALU64_K(BPF_ALU_ADD, 0, 1), EXIT(),
 		MOV64_X(0, 6), EXIT(),
 	};

@@ -15,6 +15,7 @@
 
 #include "bpf/prog.h"
 #include "check.h"
+#include "hex_bytes.h"
 #include "verifier_corpus.h"
 
 static struct uroce_bpf_map *maps[3];
@@ -194,29 +195,6 @@ static void test_misc(void)
 
 /* ------------------------------------------------------------ conformance ---- */
 
-static long parse_hex(const char *s, unsigned char **out)
-{
-	size_t n = 0;
-	unsigned char *buf = malloc(strlen(s) / 2 + 1);
-	if (!buf)
-		return -1;
-	while (*s) {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		unsigned v;
-		if (sscanf(s, "%2x", &v) != 1) {
-			free(buf);
-			return -1;
-		}
-		buf[n++] = (unsigned char)v;
-		s += 2;
-	}
-	*out = buf;
-	return (long)n;
-}
-
 static uint64_t identity(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
 {
 	(void)r2, (void)r3, (void)r4, (void)r5;
@@ -243,8 +221,8 @@ static void run_conformance(const char *path)
 			fields[i] = strsep(&p, "|");
 		if (!fields[3])
 			continue;
-		unsigned char *code = NULL, *mem = NULL;
-		const long code_len = parse_hex(fields[1], &code), mem_len = parse_hex(fields[2], &mem);
+		uint8_t *code = NULL, *mem = NULL;
+		const long code_len = hex_bytes_parse_alloc(fields[1], &code), mem_len = hex_bytes_parse_alloc(fields[2], &mem);
 		const uint64_t expected = strtoull(fields[3], NULL, 16);
 		total++;
 		struct uroce_bpf_insn *insns = malloc(code_len > 0 ? (size_t)code_len : 1);

@@ -19,35 +19,8 @@
 #include "uroce/bpf_ctx.h"
 
 /* Braced initializers (not compound literals): constant in any C11 compiler. */
-#define INSN(op, d, s, o, i) {.opcode = (op), .dst_reg = (d), .src_reg = (s), .offset = (o), .imm = (i)}
-#define ALU64_K(code, d, i)   INSN(BPF_ALU64 | (code) | BPF_SRC_K, d, 0, 0, i)
-#define ALU64_X(code, d, s)   INSN(BPF_ALU64 | (code) | BPF_SRC_X, d, s, 0, 0)
-#define ALU32_K(code, d, i)   INSN(BPF_ALU | (code) | BPF_SRC_K, d, 0, 0, i)
-#define ALU32_X(code, d, s)   INSN(BPF_ALU | (code) | BPF_SRC_X, d, s, 0, 0)
-#define MOV64_K(d, i)         ALU64_K(BPF_ALU_MOV, d, i)
-#define MOV64_X(d, s)         ALU64_X(BPF_ALU_MOV, d, s)
-#define MOV32_X(d, s)         ALU32_X(BPF_ALU_MOV, d, s)
-#define ADD64_K(d, i)         ALU64_K(BPF_ALU_ADD, d, i)
-#define ADD64_X(d, s)         ALU64_X(BPF_ALU_ADD, d, s)
-#define AND64_K(d, i)         ALU64_K(BPF_ALU_AND, d, i)
-#define LDDW(d, v)            INSN(BPF_LD | BPF_MODE_IMM | BPF_SIZE_DW, d, 0, 0, (int32_t)(uint32_t)(v)), \
-			      INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
-#define LD_MAP(d, idx)        INSN(BPF_LD | BPF_MODE_IMM | BPF_SIZE_DW, d, 1, 0, idx), INSN(0, 0, 0, 0, 0)
-#define LD_MAP_VALUE(d, idx, off) \
-	INSN(BPF_LD | BPF_MODE_IMM | BPF_SIZE_DW, d, 2, 0, idx), INSN(0, 0, 0, 0, off)
-#define LDX(size, d, s, o)    INSN(BPF_LDX | BPF_MODE_MEM | BPF_SIZE_##size, d, s, o, 0)
-#define LDXS(size, d, s, o)   INSN(BPF_LDX | BPF_MODE_MEMSX | BPF_SIZE_##size, d, s, o, 0)
-#define STX(size, d, s, o)    INSN(BPF_STX | BPF_MODE_MEM | BPF_SIZE_##size, d, s, o, 0)
-#define ST(size, d, o, i)     INSN(BPF_ST | BPF_MODE_MEM | BPF_SIZE_##size, d, 0, o, i)
-#define ATOMIC(size, d, s, o, aop) INSN(BPF_STX | BPF_MODE_ATOMIC | BPF_SIZE_##size, d, s, o, aop)
-#define JMP_K(code, d, i, o)  INSN(BPF_JMP | BPF_JMP_##code | BPF_SRC_K, d, 0, o, i)
-#define JMP_X(code, d, s, o)  INSN(BPF_JMP | BPF_JMP_##code | BPF_SRC_X, d, s, o, 0)
-#define JMP32_K(code, d, i, o) INSN(BPF_JMP32 | BPF_JMP_##code | BPF_SRC_K, d, 0, o, i)
-#define JA(o)                 INSN(BPF_JMP | BPF_JMP_JA, 0, 0, o, 0)
-#define CALL(id)              INSN(BPF_JMP | BPF_JMP_CALL, 0, 0, 0, id)
-#define CALL_LOCAL(delta)     INSN(BPF_JMP | BPF_JMP_CALL, 0, BPF_CALL_LOCAL, 0, delta)
-#define CALLX(r)              INSN(BPF_JMP | BPF_JMP_CALL | BPF_SRC_X, r, 0, 0, 0)
-#define EXIT()                INSN(BPF_JMP | BPF_JMP_EXIT, 0, 0, 0, 0)
+#define INSN(op, d, s, o, i) INSN_INIT(op, d, s, o, i)
+#include "bpf_insn_macros.h"
 
 /* Helper numbers. */
 #define H_LOOKUP 1
@@ -94,7 +67,7 @@ struct vcase {
 
 /* Stack key 0 at r10-4 in r2, map idx in r1: the lookup prologue (6 slots + call). */
 #define LOOKUP_KEY0(map_idx) \
-	ST(W, 10, -4, 0), MOV64_X(2, 10), ADD64_K(2, -4), LD_MAP(1, map_idx), CALL(H_LOOKUP)
+	ST(W, 10, -4, 0), MOV64_X(2, 10), ADD64_K(2, -4), LD_MAP(1, map_idx), CALL_HELPER(H_LOOKUP)
 
 static const struct vcase corpus[] = {
 	/* ================================================================ accepted */
@@ -136,19 +109,19 @@ static const struct vcase corpus[] = {
 		   MOV64_K(0, 0), EXIT()),
 	ACCEPT_ANY("hash map update from the stack", RAW, 0,
 		   ST(W, 10, -4, 7), ST(DW, 10, -16, 42), MOV64_X(2, 10), ADD64_K(2, -4), MOV64_X(3, 10),
-		   ADD64_K(3, -16), MOV64_K(4, 0), LD_MAP(1, 1), CALL(H_UPDATE), EXIT()),
+		   ADD64_K(3, -16), MOV64_K(4, 0), LD_MAP(1, 1), CALL_HELPER(H_UPDATE), EXIT()),
 	ACCEPT("map value direct (lddw src 2)", RAW, 0, 0,
 	       LD_MAP_VALUE(1, 0, 0), LDX(DW, 0, 1, 0), ST(DW, 1, 0, 0), EXIT()),
 	ACCEPT("bpf-to-bpf call with a stack pointer", RAW, 0, 5,
 	       ST(DW, 10, -8, 5), MOV64_X(1, 10), ADD64_K(1, -8), CALL_LOCAL(1), EXIT(),
 	       LDX(DW, 0, 1, 0), EXIT()),
 	ACCEPT("ring buffer reserve and submit", RAW, 0, 0,
-	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL(H_RB_RESERVE),
-	       JMP_K(JEQ, 0, 0, 5), ST(DW, 0, 8, 1), MOV64_X(1, 0), MOV64_K(2, 0), CALL(H_RB_SUBMIT),
+	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL_HELPER(H_RB_RESERVE),
+	       JMP_K(JEQ, 0, 0, 5), ST(DW, 0, 8, 1), MOV64_X(1, 0), MOV64_K(2, 0), CALL_HELPER(H_RB_SUBMIT),
 	       MOV64_K(0, 0), EXIT()),
 	ACCEPT("ring buffer output from the stack", RAW, 0, 0,
 	       ST(DW, 10, -8, 99), LD_MAP(1, 2), MOV64_X(2, 10), ADD64_K(2, -8), MOV64_K(3, 8), MOV64_K(4, 0),
-	       CALL(H_RB_OUTPUT), MOV64_K(0, 0), EXIT()),
+	       CALL_HELPER(H_RB_OUTPUT), MOV64_K(0, 0), EXIT()),
 	ACCEPT("rx: write the mark field, return 1", RX, 0, 1,
 	       ST(W, 1, RX_MARK, 3), LDX(W, 2, 1, RX_OPCODE), MOV64_K(0, 1), EXIT()),
 	ACCEPT("trace: read fields", TRACE, 0, 0,
@@ -225,7 +198,7 @@ static const struct vcase corpus[] = {
 	REJECT("pointer stored into the context", RAW, 8, 0, "would leak", STX(DW, 1, 10, 0), MOV64_K(0, 0), EXIT()),
 	REJECT("pointer returned", RAW, 0, 1, "returning a pointer", MOV64_X(0, 10), EXIT()),
 	REJECT("pointer passed as ANYTHING", RAW, 0, 4, "a pointer would leak",
-	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_X(3, 10), CALL(H_RB_RESERVE), MOV64_K(0, 0), EXIT()),
+	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_X(3, 10), CALL_HELPER(H_RB_RESERVE), MOV64_K(0, 0), EXIT()),
 	REJECT("pointer times scalar", RAW, 0, 0, "only + and -", ALU64_K(BPF_ALU_MUL, 1, 2), MOV64_K(0, 0), EXIT()),
 	REJECT("pointer plus pointer", RAW, 0, 0, "two pointers", ADD64_X(1, 10), MOV64_K(0, 0), EXIT()),
 	REJECT("32-bit pointer arithmetic", RAW, 0, 0, "32-bit arithmetic on a pointer", ALU32_K(BPF_ALU_ADD, 1, 2),
@@ -235,25 +208,25 @@ static const struct vcase corpus[] = {
 	       JMP_K(JGT, 1, 5, 0), MOV64_K(0, 0), EXIT()),
 	REJECT("stack pointer compared with context pointer", RX, 0, 0, "only NULL checks",
 	       JMP_X(JEQ, 1, 10, 0), MOV64_K(0, 0), EXIT()),
-	REJECT("unknown helper", RAW, 0, 0, "helper 99 is unknown", CALL(99), EXIT()),
+	REJECT("unknown helper", RAW, 0, 0, "helper 99 is unknown", CALL_HELPER(99), EXIT()),
 	REJECT("helper argument of the wrong kind", RAW, 0, 2, "takes a map",
-	       MOV64_K(1, 0), MOV64_X(2, 10), CALL(H_LOOKUP), EXIT()),
+	       MOV64_K(1, 0), MOV64_X(2, 10), CALL_HELPER(H_LOOKUP), EXIT()),
 	REJECT("map key on uninitialised stack", RAW, 0, 4, "never written",
-	       MOV64_X(2, 10), ADD64_K(2, -4), LD_MAP(1, 0), CALL(H_LOOKUP), MOV64_K(0, 0), EXIT()),
+	       MOV64_X(2, 10), ADD64_K(2, -4), LD_MAP(1, 0), CALL_HELPER(H_LOOKUP), MOV64_K(0, 0), EXIT()),
 	REJECT("ring buffer map given to lookup", RAW, 0, 5, "takes a map with keys",
-	       ST(W, 10, -4, 0), MOV64_X(2, 10), ADD64_K(2, -4), LD_MAP(1, 2), CALL(H_LOOKUP), MOV64_K(0, 0), EXIT()),
+	       ST(W, 10, -4, 0), MOV64_X(2, 10), ADD64_K(2, -4), LD_MAP(1, 2), CALL_HELPER(H_LOOKUP), MOV64_K(0, 0), EXIT()),
 	REJECT("ring buffer record leaked", RAW, 0, 8, "neither submitted nor discarded",
-	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL(H_RB_RESERVE), JMP_K(JEQ, 0, 0, 1),
+	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL_HELPER(H_RB_RESERVE), JMP_K(JEQ, 0, 0, 1),
 	       ST(DW, 0, 0, 1), MOV64_K(0, 0), EXIT()),
 	REJECT("ring buffer record used after submit", RAW, 0, 10, "read before it is set",
-	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL(H_RB_RESERVE), JMP_K(JEQ, 0, 0, 5),
-	       MOV64_X(6, 0), MOV64_X(1, 0), MOV64_K(2, 0), CALL(H_RB_SUBMIT), ST(DW, 6, 0, 1), MOV64_K(0, 0), EXIT()),
+	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL_HELPER(H_RB_RESERVE), JMP_K(JEQ, 0, 0, 5),
+	       MOV64_X(6, 0), MOV64_X(1, 0), MOV64_K(2, 0), CALL_HELPER(H_RB_SUBMIT), ST(DW, 6, 0, 1), MOV64_K(0, 0), EXIT()),
 	REJECT("ring buffer record out of bounds", RAW, 0, 6, "outside its 16 bytes",
-	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL(H_RB_RESERVE), JMP_K(JEQ, 0, 0, 4),
-	       ST(DW, 0, 16, 1), MOV64_X(1, 0), MOV64_K(2, 0), CALL(H_RB_SUBMIT), MOV64_K(0, 0), EXIT()),
+	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL_HELPER(H_RB_RESERVE), JMP_K(JEQ, 0, 0, 4),
+	       ST(DW, 0, 16, 1), MOV64_X(1, 0), MOV64_K(2, 0), CALL_HELPER(H_RB_SUBMIT), MOV64_K(0, 0), EXIT()),
 	REJECT("submit without a null check", RAW, 0, 7, "check it against 0",
-	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL(H_RB_RESERVE), MOV64_X(1, 0), MOV64_K(2, 0),
-	       CALL(H_RB_SUBMIT), MOV64_K(0, 0), EXIT()),
+	       LD_MAP(1, 2), MOV64_K(2, 16), MOV64_K(3, 0), CALL_HELPER(H_RB_RESERVE), MOV64_X(1, 0), MOV64_K(2, 0),
+	       CALL_HELPER(H_RB_SUBMIT), MOV64_K(0, 0), EXIT()),
 	REJECT("too many call frames (recursion)", RAW, 0, 0, "call frame 9", CALL_LOCAL(-1), EXIT()),
 	REJECT("rx: return value out of range", RX, 0, 1, "the rx hook accepts 0..1", MOV64_K(0, 2), EXIT()),
 	REJECT("rx: unknown return value", RX, 0, 2, "may be", LDX(W, 0, 1, RX_OPCODE), MOV64_X(0, 0), EXIT()),
@@ -274,7 +247,7 @@ static const struct vcase corpus[] = {
 	       MOV64_X(1, 10), ADD64_K(1, -8), CALL_LOCAL(1), EXIT(),
 	       MOV64_X(2, 10), STX(DW, 1, 2, 0), MOV64_K(0, 0), EXIT()),
 	REJECT("helper size may be zero", RAW, 8, 3, "may be 0",
-	       LDX(DW, 2, 1, 0), AND64_K(2, 7), MOV64_X(1, 10), CALL(H_PRINTK), MOV64_K(0, 0), EXIT()),
+	       LDX(DW, 2, 1, 0), AND64_K(2, 7), MOV64_X(1, 10), CALL_HELPER(H_PRINTK), MOV64_K(0, 0), EXIT()),
 	REJECT("function returns a pointer to its own stack", RAW, 0, 4, "points into this function's stack",
 	       CALL_LOCAL(2), MOV64_K(0, 0), EXIT(),
 	       MOV64_X(0, 10), EXIT()),

@@ -15,15 +15,10 @@
 #include <string.h>
 
 #include "bpf/insn.h"
+#include "fuzz_bpf_input.h"
 #include "uroce/bpf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint64_t identity(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
-{
-	(void)r2, (void)r3, (void)r4, (void)r5;
-	return r1;
-}
 
 static bool uses_fp_as_value(const struct uroce_bpf_insn *insns, size_t n)
 {
@@ -57,31 +52,26 @@ static void run(struct uroce_bpf_prog *prog, bool jit, uint8_t *ctx, const uint8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
+	struct fuzz_bpf_input in;
+	if (!fuzz_bpf_input_decode(data, size, &in))
 		return 0;
-	size_t ctx_len = data[0] % 64u;
-	data++, size--;
-	if (ctx_len > size)
-		ctx_len = size;
-	const size_t n = (size - ctx_len) / sizeof(struct uroce_bpf_insn);
-	if (n == 0)
-		return 0;
-	struct uroce_bpf_insn *insns = malloc(n * sizeof(*insns));
-	uint8_t *ctx = malloc(ctx_len ? ctx_len : 1);
+	uint8_t *ctx = in.ctx;
+	const uint8_t *init = in.ctx_init;
+	const size_t ctx_len = in.ctx_len, n = in.n;
+	const struct uroce_bpf_insn *insns = in.insns;
 	uint8_t *after_interp = malloc(ctx_len ? ctx_len : 1);
-	if (!insns || !ctx || !after_interp)
+	if (!after_interp)
 		abort();
-	memcpy(insns, data + ctx_len, n * sizeof(*insns));
 	struct uroce_bpf_prog *prog = NULL;
 	if (uroce_bpf_prog_create(insns, n, &prog) == UROCE_BPF_OK) {
-		uroce_bpf_prog_set_helper(prog, 5, identity);
+		uroce_bpf_prog_set_helper(prog, 5, fuzz_bpf_identity);
 		uroce_bpf_prog_set_insn_budget(prog, 4096);
 		struct outcome interp, jit;
-		run(prog, false, ctx, data, ctx_len, &interp);
+		run(prog, false, ctx, init, ctx_len, &interp);
 		memcpy(after_interp, ctx, ctx_len);
 		if (uroce_bpf_prog_jit(prog) != UROCE_BPF_OK)
 			abort(); /* every decoded program compiles */
-		run(prog, true, ctx, data, ctx_len, &jit);
+		run(prog, true, ctx, init, ctx_len, &jit);
 		/* A failed run always says where. */
 		if (jit.err != UROCE_BPF_OK && (uroce_bpf_last_error()->code != jit.err || jit.insn < 0 ||
 						jit.insn >= (int64_t)n))
@@ -93,7 +83,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uroce_bpf_prog_free(prog);
 	}
 	free(after_interp);
-	free(ctx);
-	free(insns);
+	fuzz_bpf_input_free(&in);
 	return 0;
 }
