@@ -218,7 +218,7 @@ static void test_qp_filter(void)
 	CHECK(trace != NULL);
 
 	struct rc_end a, b;
-	const struct rc_pair_opts o = {.size = 1u << 20, .timeout = 8, .exact_retries = true, .retry_cnt = 2,
+	const struct rc_pair_opts o = {.size = 1u << 20, .timeout = 14, .exact_retries = true, .retry_cnt = 2,
 				       .rnr_retry = 7, .no_connect = true};
 	if (rc_pair_open(&o, &a, &b) != 0) {
 		CHECK(!"rc_pair_open");
