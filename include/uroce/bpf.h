@@ -1,15 +1,12 @@
 /* uroce eBPF runtime — the public API.
  *
- * A program is created from an array of RFC 9669 instructions; creating it
- * decodes it once (structural checks: opcodes, reserved fields, registers,
- * lddw pairs, jump and call targets). Helpers are then registered by number,
- * and uroce_bpf_run() runs it through the interpreter with r1 = ctx and
- * r2 = ctx_len.
- *
- * There is no verifier yet: the interpreter checks every memory access at run
- * time (only the context and the stack are reachable) and stops a run after a
- * budget of instructions. The verifier, the JIT, maps, the ELF loader and the
- * hooks will build on these objects.
+ * Two ways to a program. uroce_bpf_prog_load() decodes RFC 9669 instructions,
+ * resolves their maps, verifies them for a program type (the hook's context)
+ * and optionally compiles them to x86-64; a verified program runs with no
+ * run-time checks. uroce_bpf_prog_create() only decodes; such a program runs
+ * with every memory access checked (the context and the stack are all it can
+ * reach) and an instruction budget: the conformance suite's way.
+ * Objects made by clang -target bpf are opened and loaded below ("objects").
  *
  * Calls return UROCE_BPF_OK or an error code; uroce_bpf_last_error() then
  * says in a sentence what was wrong and at which instruction (per thread).
@@ -55,7 +52,7 @@ enum uroce_bpf_err {
 	UROCE_BPF_ERR_RESERVED,          /* a field the instruction does not use is not zero, or a bad sub-code */
 	UROCE_BPF_ERR_REGISTER,          /* register above r10, or r10 (read-only) as a destination */
 	UROCE_BPF_ERR_LDDW,              /* lddw without its second slot, or the second slot malformed */
-	UROCE_BPF_ERR_LDDW_SRC,          /* lddw of a map or address (src != 0): not supported yet */
+	UROCE_BPF_ERR_LDDW_SRC,          /* lddw source other than a constant, a map or a map value, or a map index out of range */
 	UROCE_BPF_ERR_JUMP_TARGET,       /* jump or call target outside the program or inside an lddw */
 	UROCE_BPF_ERR_CALL_KIND,         /* call by BTF id (src = 2): not supported */
 	UROCE_BPF_ERR_HELPER_ID,         /* helper number above UROCE_BPF_MAX_HELPER_ID */
@@ -113,10 +110,12 @@ enum uroce_bpf_err uroce_bpf_prog_set_helper(struct uroce_bpf_prog *prog, uint32
  * (0 means the default, UROCE_BPF_DEFAULT_INSN_BUDGET). */
 void uroce_bpf_prog_set_insn_budget(struct uroce_bpf_prog *prog, uint64_t max_insns);
 
-/* Runs the program in the interpreter: r1 = ctx, r2 = ctx_len, r10 = the top
- * of a fresh stack; *r0 receives r0 at exit. The program may load and store
- * within [ctx, ctx + ctx_len) and its stack frames, nothing else. Runs of one
- * program may proceed in several threads at once. */
+/* Runs the program: r1 = ctx, r2 = ctx_len, r10 = the top of a fresh stack;
+ * *r0 receives r0 at exit. The JIT's code when the program has some, else
+ * the interpreter. An unverified program may load and store within
+ * [ctx, ctx + ctx_len) and its stack frames, nothing else; a verified one was
+ * proven to keep to its context. Runs of one program may proceed in several
+ * threads at once. */
 enum uroce_bpf_err uroce_bpf_run(const struct uroce_bpf_prog *prog, void *ctx, size_t ctx_len,
 				 uint64_t *r0);
 

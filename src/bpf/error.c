@@ -19,7 +19,7 @@ static const struct {
 	[UROCE_BPF_ERR_RESERVED] = {"RESERVED", "a field the instruction does not use is not zero"},
 	[UROCE_BPF_ERR_REGISTER] = {"REGISTER", "invalid register, or r10 written"},
 	[UROCE_BPF_ERR_LDDW] = {"LDDW", "lddw without a valid second slot"},
-	[UROCE_BPF_ERR_LDDW_SRC] = {"LDDW_SRC", "lddw of a map or address is not supported yet"},
+	[UROCE_BPF_ERR_LDDW_SRC] = {"LDDW_SRC", "lddw of an unsupported source, or of a map the program was not given"},
 	[UROCE_BPF_ERR_JUMP_TARGET] = {"JUMP_TARGET", "jump or call target outside the program or inside an lddw"},
 	[UROCE_BPF_ERR_CALL_KIND] = {"CALL_KIND", "call by BTF id is not supported"},
 	[UROCE_BPF_ERR_HELPER_ID] = {"HELPER_ID", "helper number out of range"},
