@@ -63,10 +63,18 @@ struct compat_channel {
 	struct compat_link link;
 };
 
+struct compat_cq_ex;
+struct compat_qp_ex;
+
+/* ibv_cq_ex begins with the fields of ibv_cq, so one CQ serves both APIs. */
 struct compat_cq {
-	struct ibv_cq cq;
+	union {
+		struct ibv_cq cq;
+		struct ibv_cq_ex cq_ex;
+	};
 	struct uroce_cq *ucq;
 	struct compat_link link;
+	struct compat_cq_ex *ex;       /* poll state when made by create_cq_ex (cq_ex.c), else NULL */
 };
 
 struct compat_srq {
@@ -75,10 +83,15 @@ struct compat_srq {
 	struct compat_link link;
 };
 
+/* ibv_qp_ex begins with an ibv_qp (qp_base), as in rdma-core's verbs_qp. */
 struct compat_qp {
-	struct ibv_qp qp;
+	union {
+		struct ibv_qp qp;
+		struct ibv_qp_ex qp_ex;
+	};
 	struct uroce_qp *uqp;
 	struct compat_link link;
+	struct compat_qp_ex *ex;       /* the new post-send API's batch (qp_ex.c), else NULL */
 };
 
 struct compat_ah {
@@ -109,6 +122,15 @@ int compat_post_srq_recv(struct ibv_srq *srq, struct ibv_recv_wr *wr, struct ibv
 int compat_poll_cq(struct ibv_cq *cq, int num_entries, struct ibv_wc *wc);
 int compat_req_notify_cq(struct ibv_cq *cq, int solicited_only);
 struct ibv_qp *compat_create_qp_ex(struct ibv_context *context, struct ibv_qp_init_attr_ex *attr);
+
+/* Extended CQs (cq_ex.c): the verbs_context op, and the free at destroy. */
+struct ibv_cq_ex *compat_create_cq_ex(struct ibv_context *context, struct ibv_cq_init_attr_ex *attr);
+void compat_cq_ex_free(struct compat_cq *cq);
+/* The new post-send API (qp_ex.c): create_qp_ex checks the flags before the
+ * QP exists, then gives it its ibv_qp_ex; destroy frees it. */
+int compat_qp_ex_check(const struct ibv_qp_init_attr_ex *attr);
+int compat_qp_ex_init(struct compat_qp *qp, const struct ibv_qp_init_attr_ex *attr);
+void compat_qp_ex_free(struct compat_qp *qp);
 
 void compat_track(struct ibv_context *ctx, enum compat_kind kind, struct compat_link *l);
 void compat_untrack(struct ibv_context *ctx, struct compat_link *l);

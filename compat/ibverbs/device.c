@@ -166,6 +166,7 @@ COMPAT_EXPORT struct ibv_context *ibv_open_device(struct ibv_device *device)
 	v->query_port = compat_query_port;
 	v->query_device_ex = compat_query_device_ex;
 	v->create_qp_ex = compat_create_qp_ex;
+	v->create_cq_ex = compat_create_cq_ex;
 	struct ibv_context *ctx = &v->context;
 	ctx->device = device;
 	ctx->cmd_fd = -1; /* no kernel: nothing to send commands to */

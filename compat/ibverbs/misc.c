@@ -334,13 +334,6 @@ COMPAT_EXPORT struct ibv_mr *ibv_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offse
 	return fail_null(EOPNOTSUPP);
 }
 
-/* Not created with the new post-send API (create_qp_ex refuses it): NULL, as rdma-core. */
-COMPAT_EXPORT struct ibv_qp_ex *ibv_qp_to_qp_ex(struct ibv_qp *qp)
-{
-	(void)qp;
-	return NULL;
-}
-
 COMPAT_EXPORT int ibv_query_ece(struct ibv_qp *qp, struct ibv_ece *ece)
 {
 	(void)qp, (void)ece;

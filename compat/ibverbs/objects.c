@@ -209,6 +209,7 @@ COMPAT_EXPORT int ibv_destroy_cq(struct ibv_cq *ibcq)
 		__atomic_sub_fetch(&ibcq->channel->refcnt, 1, __ATOMIC_RELAXED);
 	pthread_mutex_destroy(&ibcq->mutex);
 	pthread_cond_destroy(&ibcq->cond);
+	compat_cq_ex_free(cq);
 	free(cq);
 	return 0;
 }
@@ -316,10 +317,19 @@ struct ibv_qp *compat_create_qp_ex(struct ibv_context *context, struct ibv_qp_in
 	(void)context;
 	if (!(attr->comp_mask & IBV_QP_INIT_ATTR_PD) || !attr->pd)
 		return fail_null(EINVAL);
-	uint32_t supported = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_CREATE_FLAGS;
+	uint32_t supported = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_CREATE_FLAGS | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
 	if ((attr->comp_mask & ~supported) || ((attr->comp_mask & IBV_QP_INIT_ATTR_CREATE_FLAGS) && attr->create_flags))
-		return fail_null(EOPNOTSUPP); /* no XRC, RSS, TSO, new post-send API yet */
-	return create_qp(attr->pd, (struct ibv_qp_init_attr *)(void *)attr);
+		return fail_null(EOPNOTSUPP); /* no XRC, RSS, TSO */
+	bool send_ops = attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
+	int err = send_ops ? compat_qp_ex_check(attr) : 0;
+	if (err)
+		return fail_null(err);
+	struct ibv_qp *qp = create_qp(attr->pd, (struct ibv_qp_init_attr *)(void *)attr);
+	if (qp && send_ops && (err = compat_qp_ex_init(COMPAT_OF(compat_qp, qp), attr)) != 0) {
+		ibv_destroy_qp(qp);
+		return fail_null(err);
+	}
+	return qp;
 }
 
 COMPAT_EXPORT int ibv_destroy_qp(struct ibv_qp *ibqp)
@@ -331,6 +341,7 @@ COMPAT_EXPORT int ibv_destroy_qp(struct ibv_qp *ibqp)
 	compat_untrack(ibqp->context, &qp->link);
 	pthread_mutex_destroy(&ibqp->mutex);
 	pthread_cond_destroy(&ibqp->cond);
+	compat_qp_ex_free(qp);
 	free(qp);
 	return 0;
 }
