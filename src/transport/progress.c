@@ -14,7 +14,7 @@
 #include "wire/psn.h"
 
 /* With busy polling, the thread steps in when poll_cq has not run for this
- * long: a passive RDMA WRITE target never polls, and is served at this pace. */
+ * long: a passive RDMA WRITE target never polls. */
 #define BUSY_POLL_COVER_NS 1000000ull
 
 static bool same_ip(const struct uroce_addr *a, const struct uroce_addr *b)
@@ -141,6 +141,12 @@ static void *progress_thread(void *arg)
 	struct uroce_device *dev = arg;
 	struct epoll_event ev[4];
 
+	/* Busy polling: while the application polls, the port is its to read; when
+	 * it stops (a passive RDMA WRITE target never polls), the thread covers,
+	 * waking on the port as without busy polling, until polls resume. */
+	const int port_fd = dev->port->ops->pollfd(dev->port);
+	bool covering = false;
+
 	while (!atomic_load(&dev->stopping)) {
 		int n = epoll_wait(dev->epoll_fd, ev, 4, dev->busy_poll ? 1 : -1);
 		if (n < 0 && errno != EINTR)
@@ -148,7 +154,13 @@ static void *progress_thread(void *arg)
 		pthread_mutex_lock(&dev->lock);
 		drain(dev->wake_fd);
 		drain(dev->timer_fd);
-		if (!dev->busy_poll || uroce_now_ns() - dev->last_busy_poll_ns > BUSY_POLL_COVER_NS)
+		bool app_idle = uroce_now_ns() - dev->last_busy_poll_ns > BUSY_POLL_COVER_NS;
+		if (dev->busy_poll && port_fd >= 0 && app_idle != covering) {
+			struct epoll_event pev = {.events = EPOLLIN, .data.fd = port_fd};
+			if (epoll_ctl(dev->epoll_fd, app_idle ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, port_fd, &pev) == 0)
+				covering = app_idle;
+		}
+		if (!dev->busy_poll || app_idle)
 			progress_rx(dev, 16, false);
 		progress_flush_acks(dev);
 		arm_timer(dev, progress_timers(dev));
