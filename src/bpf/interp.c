@@ -175,8 +175,10 @@ enum uroce_bpf_err uroce_bpf_run_interp(const struct uroce_bpf_prog *prog, void 
 		.stack_hi = stack + sizeof(stack),
 		.trusted = prog->verified,
 	};
-	/* A frame starts zeroed: nothing of this process leaks into a program. */
-	memset(m.stack_lo, 0, UROCE_BPF_STACK_SIZE);
+	/* A frame starts zeroed: nothing of this process leaks into an unverified
+	 * program (a verified one never reads stack it did not write). */
+	if (!m.trusted)
+		memset(m.stack_lo, 0, UROCE_BPF_STACK_SIZE);
 	uint64_t reg[BPF_REG_COUNT] = {0};
 	reg[1] = (uint64_t)(uintptr_t)ctx;
 	reg[2] = ctx_len;
@@ -434,7 +436,8 @@ op_CALL_LOCAL:
 	/* The callee's frame: below the caller's, zeroed, its own r10. */
 	m.stack_lo -= UROCE_BPF_STACK_SIZE;
 	m.stack_len += UROCE_BPF_STACK_SIZE;
-	memset(m.stack_lo, 0, UROCE_BPF_STACK_SIZE);
+	if (!m.trusted)
+		memset(m.stack_lo, 0, UROCE_BPF_STACK_SIZE);
 	reg[BPF_REG_FP] = (uint64_t)(uintptr_t)(m.stack_lo + UROCE_BPF_STACK_SIZE);
 	JUMP();
 op_EXIT:

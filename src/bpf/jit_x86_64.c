@@ -833,7 +833,10 @@ static void emit_local_call(struct jit *j, uint32_t i, const struct bpf_op *op)
 	if (pad)
 		x86_alu_ri(b, true, X86_SUB, X86_RSP, pad);
 	x86_alu_ri(b, true, X86_SUB, X86_RBP, (int32_t)j->frame);
-	emit_zero_frame(j);
+	/* The verifier refuses reads of stack never written: a verified program's
+	 * frames need no clearing (as in the kernel). */
+	if (!j->prog->verified)
+		emit_zero_frame(j);
 	emit_jump(j, JUMP_CALL, 0, (size_t)op->off);
 	if (pad)
 		x86_alu_ri(b, true, X86_ADD, X86_RSP, pad);
@@ -1179,8 +1182,10 @@ enum uroce_bpf_err bpf_jit_run(const struct uroce_bpf_prog *prog, void *ctx, siz
 			st.stack_last[l] = st.stack_hi - size;
 		}
 	}
-	/* A frame starts zeroed: nothing of this process leaks into a program. */
-	memset(top - frame, 0, frame);
+	/* An unverified program's frame starts zeroed: nothing of this process
+	 * leaks into it. A verified one never reads what it did not write. */
+	if (!prog->verified)
+		memset(top - frame, 0, frame);
 	jit_entry_fn entry;
 	memcpy(&entry, &prog->jit_code, sizeof(entry));
 	const uint64_t ret = entry(ctx, ctx_len, &st, top);

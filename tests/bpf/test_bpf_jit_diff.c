@@ -366,6 +366,14 @@ static void gen_function(struct gen *g, int f)
 {
 	g->cur = f;
 	g->func_start[f] = g->n;
+	if (g->safe) {
+		/* Safe programs also run as verified ones, whose frames start
+		 * uncleared (a real verifier refuses reads of unwritten stack):
+		 * write the whole frame first so both engines read the same. */
+		for (int k = 1; k <= (int)UROCE_BPF_STACK_SIZE / 8; k++)
+			emit(g, INSN(BPF_ST | BPF_MODE_MEM | BPF_SIZE_DW, BPF_REG_FP, 0, (int16_t)(-8 * k), 0));
+		g->max_stack = UROCE_BPF_STACK_SIZE;
+	}
 	if (f == 0) {
 		/* r6 = ctx; r1 holds an address, which must not reach a value */
 		emit(g, INSN(BPF_ALU64 | BPF_ALU_MOV | BPF_SRC_X, PTR_REG, 1, 0, 0));
