@@ -13,7 +13,10 @@
 # polls (it waits on TCP; the progress thread serves the peer), so uroce-bw's
 # WRITE server runs without --busy, which would make it spin on the receive
 # path. perftest's server is in side a, its client in side b; the same for
-# uroce's tools.
+# uroce's tools. Both clients post alike too: uroce-bw posts chains of 16
+# work requests whose last is signaled, so ib_write_bw runs with -l 16 -Q 16
+# (its default, one WR per post and a completion every 100th, drains its
+# queue in steps of 100 and is a different load).
 # Target: the compat layer costs at most 5% (bw ratio >= 0.95, lat ratio <= 1.05).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -129,7 +132,7 @@ for mtu in "${mtus[@]}"; do
 		echo "MTU $mtu, round $r of $reps" >&2
 		for size in 65536 1048576; do
 			n=$([ $size = 1048576 ] && echo 2000 || echo 20000)
-			perftest_run "$mtu" bw 1 ib_write_bw -s $size -n $n --report_gbits
+			perftest_run "$mtu" bw 1 ib_write_bw -s $size -n $n --report_gbits -l 16 -Q 16
 			uroce_run "$mtu" "$BW" - -o write -s $size -n $n
 		done
 		perftest_run "$mtu" lat 1 ib_send_lat -s 2 -n 20000
