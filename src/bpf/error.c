@@ -44,6 +44,22 @@ const struct uroce_bpf_error *uroce_bpf_last_error(void)
 	return &last_error;
 }
 
+void bpf_error_prefix(const char *prefix)
+{
+	/* Joined by hand: the message is cut to fit, which snprintf would warn of. */
+	char out[sizeof(last_error.msg)];
+	size_t n = strnlen(prefix, sizeof(out) - 3);
+	memcpy(out, prefix, n);
+	out[n++] = ':';
+	out[n++] = ' ';
+	size_t len = strnlen(last_error.msg, sizeof(last_error.msg));
+	if (len > sizeof(out) - 1 - n)
+		len = sizeof(out) - 1 - n;
+	memcpy(out + n, last_error.msg, len);
+	out[n + len] = '\0';
+	memcpy(last_error.msg, out, n + len + 1);
+}
+
 const char *uroce_bpf_strerror(enum uroce_bpf_err err)
 {
 	if ((unsigned)err >= UROCE_BPF_ERR_COUNT)

@@ -170,10 +170,9 @@ enum uroce_bpf_err uroce_bpf_object_load(struct uroce_bpf_object *obj, const str
 		err = uroce_bpf_object_prog_load(&obj->progs[i], opts);
 		if (err != UROCE_BPF_OK) {
 			/* Name the program, keeping the instruction index the verifier reported. */
-			struct uroce_bpf_error *e = (struct uroce_bpf_error *)uroce_bpf_last_error();
-			const struct uroce_bpf_error saved = *e;
-			bpf_error(err, -1, NULL, "program %s: %s", obj->progs[i].name, saved.msg);
-			e->insn = saved.insn;
+			char prefix[160];
+			snprintf(prefix, sizeof(prefix), "program %s", obj->progs[i].name);
+			bpf_error_prefix(prefix);
 		}
 	}
 	return err;

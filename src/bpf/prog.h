@@ -92,6 +92,10 @@ enum uroce_bpf_err bpf_error(enum uroce_bpf_err code, int64_t insn, const struct
  * verifier assumed (RAW: at least mem_size bytes; hooks: their struct). */
 enum uroce_bpf_err bpf_check_run_ctx(const struct uroce_bpf_prog *prog, const void *ctx, size_t ctx_len);
 
+/* Puts "prefix: " before this thread's last error message, keeping its code
+ * and instruction (e.g. to name the program of an object that failed). */
+void bpf_error_prefix(const char *prefix);
+
 /* A short mnemonic for an opcode byte ("ldxdw", "add32", "jeq", "?"). */
 const char *bpf_mnemonic(uint8_t opcode, char *buf, unsigned size);
 
