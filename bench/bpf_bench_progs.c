@@ -167,6 +167,32 @@ static int build_loop(struct bench_prog *p)
 	return asm_end(&a);
 }
 
+/* 1000 compare-and-swaps on the stack, each after a plain store: the cost of
+ * the locked instruction itself, long enough that the harness around a run
+ * does not hide it (lock_cmpxchg below has only two). */
+static int build_cmpxchg_loop(struct bench_prog *p)
+{
+	struct bench_asm a;
+	asm_begin(&a, p);
+	p->name = "cmpxchg1000";
+	p->what = "1000 iterations of a store and a lock cmpxchg on the stack, 8 instructions an iteration";
+	emit(&a, MOV64_K(6, 0));
+	emit(&a, MOV64_K(1, 0));
+	place(&a, 0);
+	emit(&a, STX(BPF_SIZE_DW, BPF_REG_FP, 1, -8));
+	emit(&a, MOV64_X(0, 1));
+	emit(&a, MOV64_X(2, 1));
+	emit(&a, ALU64_K(BPF_ALU_ADD, 2, 1));
+	emit(&a, INSN(BPF_STX | BPF_MODE_ATOMIC | BPF_SIZE_DW, BPF_REG_FP, 2, -8, BPF_ATOMIC_CMPXCHG));
+	emit(&a, ALU64_X(BPF_ALU_ADD, 6, 0));
+	emit(&a, ALU64_K(BPF_ALU_ADD, 1, 1));
+	emit_jump(&a, BPF_JMP_JLT | BPF_SRC_K, 1, 0, 1000, 0);
+	emit(&a, MOV64_X(0, 6));
+	emit(&a, EXIT());
+	p->expect_r0 = 999u * 1000u / 2u; /* each swap succeeds and returns i */
+	return asm_end(&a);
+}
+
 /* Ethernet / IPv4 / UDP / BTH of a RoCE v2 packet, with data_end checks:
  * IPv4 without options, not a fragment, UDP to 4791, the UDP length within
  * the packet, BTH TVer 0, an RC opcode, a non-zero destination QP. r0 = 1
@@ -475,6 +501,7 @@ size_t bench_progs_build(struct bench_prog *out, size_t max)
 	ADD(build_loop(&out[n]));
 	ADD(build_parser(&out[n]));
 	ADD(build_maps(&out[n]));
+	ADD(build_cmpxchg_loop(&out[n]));
 	for (size_t i = 0; i < sizeof(conformance_mem) / sizeof(conformance_mem[0]); i++)
 		ADD(build_conformance_mem(&out[n], i));
 	for (size_t i = 0; i < sizeof(conformance_compute) / sizeof(conformance_compute[0]); i++)
