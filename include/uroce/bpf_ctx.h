@@ -24,7 +24,7 @@ struct uroce_bpf_rx_ctx {
 	uint32_t psn;
 	uint32_t pkt_len;  /* data_end - data */
 	uint32_t src_qp;   /* the QP's remote QPN when known (QP filter), else 0 */
-	uint32_t mark;     /* writable scratch, seen by later programs on the packet */
+	uint32_t mark;     /* writable scratch for this run (not kept for later programs yet) */
 	uint32_t reserved;
 };
 
