@@ -1,11 +1,11 @@
 /* Kernel Soft-RoCE sends non-zero, incrementing IPv4 identifications: with the
  * identification zeroed, as a UDP socket sees a datagram, solving the ICRC
  * gives back the captured identification for every golden packet. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "golden_dir.h"
 #include "pcap_file.h"
 #include "wire/bytes.h"
 #include "wire/icrc.h"
@@ -74,35 +74,12 @@ static void check_file(const char *dir, const char *pcap_name)
 	pcap_capture_free(&cap);
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s GOLDEN_DIR (the shared/golden folder beside the checkout)\n", argv[0]);
-		return 2;
-	}
-	DIR *d = opendir(argv[1]);
-	if (!d) {
-		fprintf(stderr, "cannot open %s: the golden packets live in ../shared/golden beside the checkout\n",
-			argv[1]);
-		return 1;
-	}
-	char *names[64];
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) && n < 64) {
-		size_t l = strlen(e->d_name);
-		if (l > 5 && strcmp(e->d_name + l - 5, ".pcap") == 0)
-			names[n++] = strdup(e->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), by_name);
+	const int n = golden_each_pcap(argc, argv, check_file);
+	if (n < 0)
+		return n == -2 ? 2 : 1;
 	CHECK(n >= 10);
-	for (size_t i = 0; i < n; i++) {
-		check_file(argv[1], names[i]);
-		free(names[i]);
-	}
 	printf("%zu RoCE packets: identification solved from the ICRC\n", solved);
 	CHECK(solved >= 100);
 	return check_exit_code("golden_icrc_solve");
