@@ -10,7 +10,7 @@
 
 #define GUARD_BYTE 0xa5
 
-static void addr4(struct uroce_addr *a, const char *ip)
+void rc_addr4(struct uroce_addr *a, const char *ip)
 {
 	memset(a, 0, sizeof(*a));
 	a->ip[10] = a->ip[11] = 0xff;
@@ -111,8 +111,8 @@ int rc_connect(struct rc_end *e, const struct rc_end *peer, const struct rc_pair
 int rc_pair_open(const struct rc_pair_opts *o, struct rc_end *a, struct rc_end *b)
 {
 	struct uroce_port *pa, *pb;
-	addr4(&a->addr, "10.77.9.1");
-	addr4(&b->addr, "10.77.9.2");
+	rc_addr4(&a->addr, "10.77.9.1");
+	rc_addr4(&b->addr, "10.77.9.2");
 	if (uroce_loop_port_pair(&a->addr, &b->addr, o->netdev_mtu ? o->netdev_mtu : 1500, &pa, &pb) != 0)
 		return -1;
 	size_t size = o->size ? o->size : 1u << 20;

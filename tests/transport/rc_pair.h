@@ -47,5 +47,7 @@ int rc_wait(struct uroce_cq *cq, struct uroce_wc *wc, int n, int timeout_ms);
 /* Whether the guard bytes around end's buffer are untouched. */
 bool rc_guards_intact(const struct rc_end *end);
 void fill_pattern(uint8_t *p, size_t n, uint64_t seed);
+/* The IPv4 address ip (dotted), IPv4-mapped, port 4791. */
+void rc_addr4(struct uroce_addr *a, const char *ip);
 
 #endif

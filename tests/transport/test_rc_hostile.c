@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "rc_pair.h"
 #include "port/port.h"
 #include "uroce/uroce.h"
 #include "verbs/device.h"
@@ -26,15 +27,6 @@ static struct uroce_cq *cq;
 static struct uroce_mr *mr;
 static uint8_t *mem, *buf;
 static struct uroce_addr addr_dev, addr_test;
-
-static void addr4(struct uroce_addr *a, const char *ip)
-{
-	memset(a, 0, sizeof(*a));
-	a->ip[10] = a->ip[11] = 0xff;
-	inet_pton(AF_INET, ip, a->ip + 12);
-	a->v4 = true;
-	a->port = 4791;
-}
 
 static struct uroce_qp *connected_qp(uint32_t rq_psn)
 {
@@ -341,8 +333,8 @@ static void test_drops(void)
 
 int main(void)
 {
-	addr4(&addr_dev, "10.77.8.1");
-	addr4(&addr_test, "10.77.8.2");
+	rc_addr4(&addr_dev, "10.77.8.1");
+	rc_addr4(&addr_test, "10.77.8.2");
 	CHECK(uroce_loop_port_pair(&addr_dev, &addr_test, 1500, &dev_port, &wire) == 0);
 	CHECK(uroce_device_open_port(dev_port, false, &dev) == 0);
 	pd = uroce_alloc_pd(dev);
