@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "bpf_bench_progs.h"
+#include "json_string.h"
 #include "uroce/bpf.h"
 #include "uroce/bpf_ctx.h"
 
@@ -638,20 +639,6 @@ static void print_table(FILE *out, const struct row *rows, size_t n, const char 
 		     "removed; \"after its verifier\" is what its JIT compiled.)\n");
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static bool write_json(const char *path, const struct row *rows, size_t n, const char *cpu,
 		       const struct kernel_info *k, uint64_t repeat, int reps)
 {
@@ -661,16 +648,16 @@ static bool write_json(const char *path, const struct row *rows, size_t n, const
 		return false;
 	}
 	fprintf(f, "{\n  \"benchmark\": \"bpf\",\n  \"unit\": \"ns per run\",\n  \"cpu\": ");
-	json_string(f, cpu);
+	json_write_string(f, cpu);
 	fprintf(f, ",\n  \"kernel\": ");
-	json_string(f, k->release);
+	json_write_string(f, k->release);
 	fprintf(f, ",\n  \"bpf_jit_enable\": %d,\n  \"repeat\": %llu,\n  \"reps\": %d,\n", k->jit_enable,
 		(unsigned long long)repeat, reps);
 	fprintf(f, "  \"targets\": {\"jit_over_kernel_max\": 1.0, \"interp_ns_per_insn_max\": 3.0},\n  \"results\": [\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		fprintf(f, "    {\"program\": ");
-		json_string(f, r->p->name);
+		json_write_string(f, r->p->name);
 		fprintf(f, ", \"insns\": %llu, \"slots\": %zu", (unsigned long long)r->insns, r->p->n);
 		if (r->e[COL_KERNEL].ok)
 			fprintf(f, ", \"kernel_xlated_insns\": %u, \"kernel_jited_bytes\": %u", r->e[COL_KERNEL].kxlated,
@@ -683,7 +670,7 @@ static bool write_json(const char *path, const struct row *rows, size_t n, const
 					fprintf(f, ", \"uroce_jit_checked\": true");
 			} else {
 				fprintf(f, ", \"%s_ns\": null, \"%s_na\": ", col_key[c], col_key[c]);
-				json_string(f, col_why(r, (enum col)c));
+				json_write_string(f, col_why(r, (enum col)c));
 			}
 		}
 		if (col_ok(r, COL_KERNEL)) {
@@ -696,7 +683,7 @@ static bool write_json(const char *path, const struct row *rows, size_t n, const
 			fprintf(f, ", \"jit_over_kernel\": %.4f", r->med[COL_JIT] / r->med[COL_KERNEL]);
 		if (r->map_check[0]) {
 			fprintf(f, ", \"map_check\": ");
-			json_string(f, r->map_check);
+			json_write_string(f, r->map_check);
 		}
 		if (col_ok(r, COL_INTERP) && r->insns)
 			fprintf(f, ", \"interp_ns_per_insn\": %.4f", r->med[COL_INTERP] / (double)r->insns);

@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_string.h"
+
 #ifndef SOL_UDP
 #define SOL_UDP 17
 #endif
@@ -953,21 +955,6 @@ static double div0(double a, double b)
 	return b > 0 ? a / b : 0;
 }
 
-/* Notes are our own text; escape anyway so the JSON stays valid. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 struct report {
 	const struct opts *o;
 	struct plan plan;
@@ -1048,7 +1035,7 @@ static bool write_json(const char *path, const struct report *r)
 		mode_names[o->mode], family_name(r->plan.family), r->plan.mtu, r->plan.max_payload, r->plan.size,
 		r->plan.dgram, r->plan.per_msg, r->plan.per_msg > 1 ? "true" : "false", o->cpu, o->server_cpu,
 		r->skipped ? "true" : "false");
-	json_str(f, r->note);
+	json_write_string(f, r->note);
 	if (r->skipped) {
 		/* nothing measured */
 	} else if (is_stream(o->mode)) {

@@ -1,6 +1,7 @@
 /* The common part of uroce-bw and uroce-lat: see perf_common.h. */
 #include "perf_bpf.h"
 #include "perf_common.h"
+#include "json_string.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1691,22 +1692,6 @@ static void print_counters_text(const uint64_t v[UROCE_CNT_COUNT])
 			printf("   %-24s %" PRIu64 "\n", uroce_counter_name((enum uroce_counter)i), v[i]);
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void print_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void print_json(const struct perf_ctx *c, const struct row *rows, unsigned nrows, bool ok,
 		       const uint64_t *counters)
 {
@@ -1724,7 +1709,7 @@ static void print_json(const struct perf_ctx *c, const struct row *rows, unsigne
 	printf(" \"ok\": %s, ", ok ? "true" : "false");
 	if (!ok) {
 		printf("\"error\": ");
-		print_json_string(first_error[0] ? first_error : "failed");
+		json_write_string(stdout, first_error[0] ? first_error : "failed");
 		printf(", ");
 	}
 	printf("\"results\": [");
