@@ -384,6 +384,7 @@ enum uroce_counter {
 	UROCE_CNT_ACKS_RCVD,
 	UROCE_CNT_COMPLETER_RETRY,
 	UROCE_CNT_BPF_DROPPED,      /* packets an rx or QP-filter eBPF program dropped */
+	UROCE_CNT_RX_DROPPED,       /* packets that arrived to no room (the socket's receive buffer was full) */
 	UROCE_CNT_COUNT
 };
 const char *uroce_counter_name(enum uroce_counter c);

@@ -25,8 +25,8 @@ struct uroce_dgram {
 	uint8_t *data;      /* BTH .. ICRC */
 	uint32_t len;       /* including the 4 ICRC bytes */
 	struct uroce_addr peer; /* send: destination; receive: source */
-	uint8_t tos;        /* DSCP/ECN (IPv6 traffic class) */
-	uint8_t ttl;        /* hop limit; 0: the port's default (64) */
+	uint8_t tos;        /* DSCP/ECN (IPv6 traffic class); receive: only after rx_ip_fields */
+	uint8_t ttl;        /* hop limit; 0: the port's default (64); receive: as tos */
 	uint32_t flow_label;
 };
 
@@ -39,7 +39,7 @@ struct uroce_port_stats {
 	uint64_t rx_runts;        /* dropped: shorter than BTH + ICRC */
 	uint64_t rx_icrc_solved;  /* accepted after solving for the sender's IPv4 identification */
 	uint64_t rx_icrc_id_unbelieved; /* an identification fitted the ICRC but not the sender's sequence: dropped */
-	uint64_t rx_dropped;      /* arrived but no room: socket receive buffer or loop queue full */
+	uint64_t rx_dropped;      /* arrived but no room: socket receive buffer or loop queue full (see refresh_stats) */
 };
 
 struct uroce_port_ops {
@@ -57,6 +57,13 @@ struct uroce_port_ops {
 	/* A file descriptor that polls readable when recv has something; -1 if none. */
 	int (*pollfd)(struct uroce_port *port);
 	void (*destroy)(struct uroce_port *port);
+	/* Optional. From now on, received datagrams carry the sender's TOS and
+	 * TTL (a UD receive's GRH shows them). Off until asked: on a UDP socket
+	 * each is a control message a datagram. Returns 0 or -errno. */
+	int (*rx_ip_fields)(struct uroce_port *port);
+	/* Optional. Brings stats up to date where the port learns them only on
+	 * request (the UDP socket's drop count). */
+	void (*refresh_stats)(struct uroce_port *port);
 };
 
 /* The IPv4 identifications peers send. Solving a failed ICRC for the

@@ -1,7 +1,10 @@
 /* The UDP socket port: RoCE v2 datagrams over a plain UDP socket.
  *
  * Send: sendmmsg; a run of datagrams to one peer, all of one size but the
- * last (which may be shorter), goes as one UDP GSO message. The kernel gives
+ * last (which may be shorter), goes as one UDP GSO message. A reply and the
+ * ACK behind it go so too: the peer gets both from one skb, for little more
+ * than the cost of one (a ping-pong of two datagrams sent apart was slower:
+ * each side then waits a datagram longer for the ACK). The kernel gives
  * a datagram from an unconnected IPv4 socket with DF identification 0, and
  * the segments of a GSO message 0, 1, 2... (seen on kernel 6.18 in a capture
  * on a veth with tx-udp-segmentation off, every ICRC valid), so the ICRC of
@@ -13,13 +16,16 @@
  * them (computed by the device's checksum offload where there is one).
  *
  * Receive: recvmmsg into port-owned buffers, with UDP_GRO (a coalesced buffer
- * is split at its gso_size); IP_PKTINFO gives the destination address the ICRC
- * covers. The ICRC is checked with IPv4 identification 0 (our own senders),
- * then solved for it (kernel Soft-RoCE and NICs send other identifications,
- * and so does segment k of a GSO message).
+ * is split at its gso_size); on a socket bound to any address IP_PKTINFO gives
+ * the destination address the ICRC covers. No other control message unless
+ * asked (rx_ip_fields): each is kernel work on every datagram. The ICRC is
+ * checked with IPv4 identification 0 (our own senders), then solved for it
+ * (kernel Soft-RoCE and NICs send other identifications, and so does segment
+ * k of a GSO message).
  * One thread may send while another receives; error[] is then shared. */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -29,6 +35,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "port/port_common.h"
@@ -72,10 +79,10 @@ struct udp_port {
 	unsigned ifindex;
 	bool gso;         /* the kernel takes UDP_SEGMENT */
 	bool no_check_tx; /* the socket now sends UDP checksum 0 */
-	uint32_t rxq_ovfl; /* the socket's drop count, last seen */
 
 	/* The last recvmmsg: rx_count messages; the next datagram is at message rx_msg, byte rx_off. */
 	unsigned rx_count, rx_msg;
+	unsigned rx_dirty; /* headers recvmmsg has written into since they were last reset */
 	uint32_t rx_off;
 	uint8_t *rx_mem;
 	struct rx_meta rx_meta[RX_BATCH];
@@ -214,7 +221,7 @@ static void tx_build(struct udp_port *p, unsigned m, struct uroce_dgram *d, unsi
 	if (d[0].tos)
 		clen = put_cmsg_int(c, clen, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_TOS : IPV6_TCLASS, d[0].tos,
 				    sizeof(int));
-	if (d[0].ttl)
+	if (d[0].ttl && d[0].ttl != DEFAULT_TTL)
 		clen = put_cmsg_int(c, clen, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_TTL : IPV6_HOPLIMIT, d[0].ttl,
 				    sizeof(int));
 	if (run > 1)
@@ -233,6 +240,16 @@ static int set_no_check_tx(struct udp_port *p, bool on)
 	if (r == 0)
 		p->no_check_tx = on;
 	return r;
+}
+
+/* sendmsg for a single message (a reply, an ACK), which is most sends of a
+ * ping-pong; straight to the kernel, as rx_fill does. */
+static int tx_syscall(struct udp_port *p, unsigned nmsg)
+{
+	if (nmsg > 1)
+		return (int)syscall(SYS_sendmmsg, p->fd, p->tx_msgs, nmsg, 0);
+	long r = syscall(SYS_sendmsg, p->fd, &p->tx_msgs[0].msg_hdr, 0);
+	return r < 0 ? -1 : 1;
 }
 
 static int udp_send(struct uroce_port *port, struct uroce_dgram *d, unsigned count)
@@ -271,7 +288,7 @@ static int udp_send(struct uroce_port *port, struct uroce_dgram *d, unsigned cou
 				 gso_batch ? "on for GSO" : "off", strerror(err));
 			return i ? (int)i : -err;
 		}
-		int sent = sendmmsg(p->fd, p->tx_msgs, nmsg, 0);
+		int sent = tx_syscall(p, nmsg);
 		if (sent < 0) {
 			int err = errno;
 			if (err == EINTR)
@@ -298,6 +315,18 @@ static int udp_send(struct uroce_port *port, struct uroce_dgram *d, unsigned cou
 }
 
 /* ---- receive ---- */
+
+/* recvmmsg writes the name and control lengths and the flags of the
+ * messages it fills: only those need resetting before the next call. */
+static void rx_reset(struct udp_port *p, unsigned count)
+{
+	for (unsigned m = 0; m < count; m++) {
+		struct msghdr *h = &p->rx_msgs[m].msg_hdr;
+		h->msg_namelen = sizeof p->rx_names[m];
+		h->msg_controllen = sizeof p->rx_ctrl[m].buf;
+		h->msg_flags = 0;
+	}
+}
 
 static void rx_parse_ctrl(struct udp_port *p, unsigned m)
 {
@@ -336,11 +365,6 @@ static void rx_parse_ctrl(struct udp_port *p, unsigned m)
 			meta->flow_label = ntohl(fi) & 0xfffff;
 		} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
 			meta->seg = (uint32_t)iv;
-		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-			uint32_t drops;
-			memcpy(&drops, v, sizeof drops);
-			p->base.stats.rx_dropped += (uint32_t)(drops - p->rxq_ovfl);
-			p->rxq_ovfl = drops;
 		}
 	}
 }
@@ -348,19 +372,13 @@ static void rx_parse_ctrl(struct udp_port *p, unsigned m)
 /* One recvmmsg. Returns messages received, 0 if none, or -errno. */
 static int rx_fill(struct udp_port *p)
 {
-	for (unsigned m = 0; m < RX_BATCH; m++) {
-		struct msghdr *h = &p->rx_msgs[m].msg_hdr;
-		h->msg_name = &p->rx_names[m];
-		h->msg_namelen = sizeof p->rx_names[m];
-		h->msg_iov = &p->rx_iov[m];
-		h->msg_iovlen = 1;
-		h->msg_control = p->rx_ctrl[m].buf;
-		h->msg_controllen = sizeof p->rx_ctrl[m].buf;
-		h->msg_flags = 0;
-	}
+	rx_reset(p, p->rx_dirty);
+	p->rx_dirty = 0;
+	/* Straight to the kernel: glibc's wrapper is a cancellation point, and its
+	 * bookkeeping is a tenth of a busy poller's time in user space. */
 	int got;
 	do
-		got = recvmmsg(p->fd, p->rx_msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		got = (int)syscall(SYS_recvmmsg, p->fd, p->rx_msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 	while (got < 0 && errno == EINTR);
 	if (got < 0) {
 		int err = errno;
@@ -369,6 +387,7 @@ static int rx_fill(struct udp_port *p)
 		snprintf(p->base.error, sizeof p->base.error, "receiving: %s", strerror(err));
 		return -err;
 	}
+	p->rx_dirty = (unsigned)got;
 	for (int m = 0; m < got; m++)
 		rx_parse_ctrl(p, (unsigned)m);
 	p->rx_count = (unsigned)got;
@@ -424,6 +443,30 @@ static int udp_pollfd(struct uroce_port *port)
 	return ((struct udp_port *)port)->fd;
 }
 
+static int udp_rx_ip_fields(struct uroce_port *port)
+{
+	struct udp_port *p = (struct udp_port *)port;
+	int on = 1, r;
+	if (p->family == AF_INET)
+		r = setsockopt(p->fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof on) ||
+		    setsockopt(p->fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+	else
+		r = setsockopt(p->fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof on) ||
+		    setsockopt(p->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on) ||
+		    setsockopt(p->fd, IPPROTO_IPV6, IPV6_FLOWINFO, &on, sizeof on);
+	return r ? -errno : 0;
+}
+
+/* The socket's drop count, read on request: SO_RXQ_OVFL would add a control message to every datagram. */
+static void udp_refresh_stats(struct uroce_port *port)
+{
+	struct udp_port *p = (struct udp_port *)port;
+	uint32_t info[SK_MEMINFO_VARS];
+	socklen_t len = sizeof info;
+	if (getsockopt(p->fd, SOL_SOCKET, SO_MEMINFO, info, &len) == 0 && len > SK_MEMINFO_DROPS * sizeof info[0])
+		p->base.stats.rx_dropped = info[SK_MEMINFO_DROPS];
+}
+
 static void udp_destroy(struct uroce_port *port)
 {
 	struct udp_port *p = (struct udp_port *)port;
@@ -441,6 +484,8 @@ static const struct uroce_port_ops udp_ops = {
 	.recv = udp_recv,
 	.pollfd = udp_pollfd,
 	.destroy = udp_destroy,
+	.rx_ip_fields = udp_rx_ip_fields,
+	.refresh_stats = udp_refresh_stats,
 };
 
 /* ---- open ---- */
@@ -545,8 +590,15 @@ int uroce_udp_port_open(const struct uroce_addr *addr, const char *ifname, struc
 	if (p->rx_mem == NULL)
 		return fail(p, ENOMEM, "UDP port %s: out of memory for %d receive buffers of %d bytes", where,
 			    RX_BATCH, RX_BUF);
-	for (unsigned m = 0; m < RX_BATCH; m++)
+	for (unsigned m = 0; m < RX_BATCH; m++) {
 		p->rx_iov[m] = (struct iovec){.iov_base = p->rx_mem + (size_t)m * RX_BUF, .iov_len = RX_BUF};
+		struct msghdr *h = &p->rx_msgs[m].msg_hdr;
+		h->msg_name = &p->rx_names[m];
+		h->msg_iov = &p->rx_iov[m];
+		h->msg_iovlen = 1;
+		h->msg_control = p->rx_ctrl[m].buf;
+	}
+	rx_reset(p, RX_BATCH);
 
 	p->fd = socket(p->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (p->fd < 0)
@@ -555,22 +607,19 @@ int uroce_udp_port_open(const struct uroce_addr *addr, const char *ifname, struc
 	int fd = p->fd, r = 0;
 	if (p->family == AF_INET) {
 		r |= setopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO); /* DF, never fragment */
-		r |= setopt(fd, IPPROTO_IP, IP_PKTINFO, 1);
-		r |= setopt(fd, IPPROTO_IP, IP_RECVTOS, 1);
-		r |= setopt(fd, IPPROTO_IP, IP_RECVTTL, 1);
+		/* The destination address (the ICRC covers it) is the bound one, unless bound to any. */
+		if (is_wildcard(addr))
+			r |= setopt(fd, IPPROTO_IP, IP_PKTINFO, 1);
 		r |= setopt(fd, IPPROTO_IP, IP_TTL, DEFAULT_TTL);
 	} else {
 		r |= setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
 		r |= setopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO);
-		r |= setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
-		r |= setopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
-		r |= setopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
-		r |= setopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO, 1);
+		if (is_wildcard(addr))
+			r |= setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
 		r |= setopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, DEFAULT_TTL);
 		/* rxe and RoCE NICs send IPv6 UDP checksum 0, which Linux drops unless told. */
 		r |= setopt(fd, SOL_UDP, UDP_NO_CHECK6_RX, 1);
 	}
-	r |= setopt(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
 	if (r != 0)
 		return fail(p, errno, "UDP port %s: setting socket options: %s", where, strerror(errno));
 	if (set_no_check_tx(p, true) != 0)

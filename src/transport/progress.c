@@ -16,6 +16,11 @@
 /* With busy polling, the thread steps in when poll_cq has not run for this
  * long: a passive RDMA WRITE target never polls. */
 #define BUSY_POLL_COVER_NS 1000000ull
+/* A busy poller checks the clock for due timers once in this many polls. */
+#define BUSY_POLLS_PER_TIMER_CHECK 64u
+/* A busy poller holds an ACK for the application's answer to carry, until a
+ * poll finds nothing or for this many polls at most. */
+#define ACK_DEFER_POLLS 16u
 
 static bool same_ip(const struct uroce_addr *a, const struct uroce_addr *b)
 {
@@ -65,15 +70,17 @@ void progress_flush_acks(struct uroce_device *dev)
 		responder_flush_acks(qp);
 }
 
-void progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks)
+unsigned progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks)
 {
 	struct uroce_dgram rx[UROCE_RX_BATCH];
 	struct uroce_qp *acked[UROCE_RX_BATCH];
+	unsigned total = 0;
 
 	for (unsigned b = 0; b < budget; b++) {
 		int n = uroce_port_recv(dev->port, rx, UROCE_RX_BATCH);
 		if (n <= 0)
 			break;
+		total += (unsigned)n;
 		unsigned nacked = 0;
 		for (int i = 0; i < n; i++) {
 			struct uroce_qp *qp = handle_dgram(dev, &rx[i]);
@@ -86,14 +93,17 @@ void progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks)
 				acked[nacked++] = qp;
 		}
 		/* One ACK per QP per batch covers every packet that asked. */
-		if (defer_acks && nacked)
+		if (defer_acks && nacked && !dev->acks_deferred) {
 			dev->acks_deferred = true;
+			dev->acks_deferred_polls = 0;
+		}
 		for (unsigned k = 0; k < nacked && !defer_acks; k++)
 			responder_flush_acks(acked[k]);
 		tx_flush(dev);
 		if (n < UROCE_RX_BATCH)
 			break;
 	}
+	return total;
 }
 
 /* Runs due QP timers; returns the nearest deadline left (0: none). */
@@ -145,7 +155,7 @@ static void *progress_thread(void *arg)
 	 * it stops (a passive RDMA WRITE target never polls), the thread covers,
 	 * waking on the port as without busy polling, until polls resume. */
 	const int port_fd = dev->port->ops->pollfd(dev->port);
-	bool covering = false;
+	uint64_t polls_seen = 0, polls_changed_ns = uroce_now_ns();
 
 	while (!atomic_load(&dev->stopping)) {
 		int n = epoll_wait(dev->epoll_fd, ev, 4, dev->busy_poll ? 1 : -1);
@@ -154,11 +164,16 @@ static void *progress_thread(void *arg)
 		pthread_mutex_lock(&dev->lock);
 		drain(dev->wake_fd);
 		drain(dev->timer_fd);
-		bool app_idle = uroce_now_ns() - dev->last_busy_poll_ns > BUSY_POLL_COVER_NS;
-		if (dev->busy_poll && port_fd >= 0 && app_idle != covering) {
+		uint64_t now = uroce_now_ns();
+		if (dev->busy_polls != polls_seen) {
+			polls_seen = dev->busy_polls;
+			polls_changed_ns = now;
+		}
+		bool app_idle = now - polls_changed_ns > BUSY_POLL_COVER_NS;
+		if (dev->busy_poll && port_fd >= 0 && app_idle != dev->covering) {
 			struct epoll_event pev = {.events = EPOLLIN, .data.fd = port_fd};
 			if (epoll_ctl(dev->epoll_fd, app_idle ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, port_fd, &pev) == 0)
-				covering = app_idle;
+				dev->covering = app_idle;
 		}
 		if (!dev->busy_poll || app_idle)
 			progress_rx(dev, 16, false);
@@ -238,10 +253,18 @@ void transport_poll(struct uroce_device *dev)
 {
 	if (pthread_mutex_trylock(&dev->lock) != 0)
 		return; /* the thread is at it */
-	dev->last_busy_poll_ns = uroce_now_ns();
-	progress_flush_acks(dev); /* owed since the last poll: the application did not answer */
-	progress_rx(dev, 1, true);
-	if (dev->next_deadline_ns && dev->last_busy_poll_ns >= dev->next_deadline_ns)
+	dev->busy_polls++;
+	unsigned got = progress_rx(dev, 1, true);
+	/* A poll that finds nothing is time the application spends waiting: the
+	 * ACK goes now, alone. Its peer may be waiting for it before answering (a
+	 * ping-pong with one send outstanding), and carried behind this side's
+	 * next message it would reach the peer a datagram later. */
+	if (dev->acks_deferred && (got == 0 || ++dev->acks_deferred_polls > ACK_DEFER_POLLS)) {
+		progress_flush_acks(dev);
+		tx_flush(dev);
+	}
+	if (dev->next_deadline_ns && dev->busy_polls % BUSY_POLLS_PER_TIMER_CHECK == 0 &&
+	    uroce_now_ns() >= dev->next_deadline_ns)
 		arm_timer(dev, progress_timers(dev));
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -254,9 +277,11 @@ void transport_sq_posted(struct uroce_qp *qp)
 	tx_flush(dev);
 	/* The thread needs a nudge only for a deadline before the one it waits
 	 * for: a later one is found when that one fires. Waking it for every post
-	 * would cost a context switch a message. */
+	 * would cost a context switch a message. A busy poller runs the timers
+	 * itself; if it stops, the thread covers within BUSY_POLL_COVER_NS. */
 	uint64_t deadline = dev->next_deadline_ns;
-	if (deadline && (!dev->armed_deadline_ns || deadline < dev->armed_deadline_ns))
+	bool poller_has_timers = dev->busy_poll && !dev->covering;
+	if (deadline && !poller_has_timers && (!dev->armed_deadline_ns || deadline < dev->armed_deadline_ns))
 		wake(dev);
 }
 

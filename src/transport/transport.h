@@ -70,7 +70,7 @@ void responder_flush_acks(struct uroce_qp *qp);
  * defer_acks, the ACKs owed wait for the next send or poll (busy polling:
  * the application's answer, posted right after it sees the completion,
  * leaves in the same batch as the ACK). */
-void progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks);
+unsigned progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks);
 /* Queues every ACK a QP of dev owes. */
 void progress_flush_acks(struct uroce_device *dev);
 

@@ -338,6 +338,9 @@ int uroce_read_counters(struct uroce_device *dev, uint64_t values[UROCE_CNT_COUN
 	/* The port drops these before the transport sees them. */
 	values[UROCE_CNT_ICRC_ERR] += dev->port->stats.rx_icrc_errors;
 	values[UROCE_CNT_MALFORMED] += dev->port->stats.rx_runts;
+	if (dev->port->ops->refresh_stats)
+		dev->port->ops->refresh_stats(dev->port);
+	values[UROCE_CNT_RX_DROPPED] = dev->port->stats.rx_dropped;
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
 }

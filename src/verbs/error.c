@@ -80,6 +80,7 @@ static const char *const counter_names[UROCE_CNT_COUNT] = {
 	[UROCE_CNT_ACKS_RCVD] = "acks_rcvd",
 	[UROCE_CNT_COMPLETER_RETRY] = "completer_retry_err",
 	[UROCE_CNT_BPF_DROPPED] = "bpf_dropped",
+	[UROCE_CNT_RX_DROPPED] = "rx_dropped",
 };
 
 const char *uroce_counter_name(enum uroce_counter c)

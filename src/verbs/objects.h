@@ -239,10 +239,13 @@ struct uroce_device {
 	int wake_fd;                 /* eventfd: stop, timers changed */
 	int timer_fd;                /* the nearest QP timer */
 	int epoll_fd;
-	uint64_t last_busy_poll_ns;  /* busy polling: when poll_cq last ran the receive path */
+	uint64_t busy_polls;         /* busy polling: times poll_cq ran the receive path (no clock read a poll) */
 	uint64_t armed_deadline_ns;  /* what timer_fd is set to, 0: disarmed */
 	uint64_t next_deadline_ns;   /* the earliest QP timer set since the timers last ran, 0: none */
 	bool acks_deferred;          /* busy polling: some QP owes an ACK not yet queued */
+	unsigned acks_deferred_polls; /* busy polls since then */
+	bool covering;               /* busy polling: the application stopped polling; the thread serves the port */
+	bool rx_ip_fields;           /* the port delivers TOS and TTL (a UD QP was created) */
 
 	/* asynchronous events */
 	int async_fd;                /* eventfd */

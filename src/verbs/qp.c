@@ -133,7 +133,16 @@ struct uroce_qp *uroce_create_qp(struct uroce_pd *pd, struct uroce_qp_init_attr 
 	if (dev->nqp >= UROCE_MAX_QP) {
 		err = verbs_error(ENOMEM, "create_qp: the device has its maximum of %u QPs; destroy one first",
 				  UROCE_MAX_QP);
-	} else {
+	} else if (qp->type == UROCE_QP_UD && !dev->rx_ip_fields && dev->port->ops->rx_ip_fields) {
+		/* A UD receive shows the sender's traffic class and hop limit in its
+		 * GRH: from the first UD QP on, the port delivers them. */
+		int r = dev->port->ops->rx_ip_fields(dev->port);
+		if (r < 0)
+			err = verbs_error(-r, "create_qp: the port cannot deliver the IP header fields a UD GRH "
+					      "needs: %s", strerror(-r));
+		dev->rx_ip_fields = r == 0;
+	}
+	if (!err) {
 		qp->qpn = qpn_alloc(dev);
 		err = key_table_put(&dev->qps, qp->qpn, qp);
 		if (err)

@@ -106,6 +106,7 @@ struct perf_ctx {
 	uint64_t expect_recv_len;
 	bool cq_armed;
 	bool missed_event_warned;
+	unsigned peer_check_calls; /* busy waits: calls since the clock was last read */
 	int last_byte_marker;   /* lat write: the polled last byte's final value, -1: none */
 
 	uint64_t *samples_ns;   /* lat: test->iters entries */
