@@ -3,7 +3,7 @@
 # beside uroce's own tools on the same path (two network namespaces joined by
 # veth), in the same run, as ratios (issue 4's benchmark). Root.
 #
-#   bench/run_compat_bench.sh [--mtu M]... [-r REPS] [--json FILE] [--build DIR]
+#   bench/run_compat_bench.sh [--mtu M]... [-r REPS] [--json FILE] [--build DIR] [--no-pin]
 #
 # Bandwidth: ib_write_bw against uroce-bw -o write at 64 KiB and 1 MiB.
 # Latency: ib_send_lat against uroce-lat -o send at 2 B (median half round
@@ -17,6 +17,9 @@
 # work requests whose last is signaled, so ib_write_bw runs with -l 16 -Q 16
 # (its default, one WR per post and a completion every 100th, drains its
 # queue in steps of 100 and is a different load).
+# Each side is pinned to its own CPU (server 1, client 0; --no-pin: not), as
+# the raw UDP baseline is: left to the scheduler, a pair's threads sometimes
+# share a CPU, and single runs then scatter by 2x.
 # Target: the compat layer costs at most 5% (bw ratio >= 0.95, lat ratio <= 1.05).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,16 +29,20 @@ mtus=()
 reps=3
 build=$root/build-bench
 json_out=
+pin_server=(taskset -c 1)
+pin_client=(taskset -c 0)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mtu) mtus+=("$2"); shift 2 ;;
 	-r) reps=$2; shift 2 ;;
 	--json) json_out=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
-	*) echo "usage: $0 [--mtu M]... [-r REPS] [--json FILE] [--build DIR]" >&2; exit 2 ;;
+	--no-pin) pin_server=(); pin_client=(); shift ;;
+	*) echo "usage: $0 [--mtu M]... [-r REPS] [--json FILE] [--build DIR] [--no-pin]" >&2; exit 2 ;;
 	esac
 done
 [ ${#mtus[@]} -gt 0 ] || mtus=(1500 9000)
+[ "$(nproc)" -ge 2 ] || { pin_server=(); pin_client=(); }
 [ -n "$json_out" ] || json_out=$build/compat_bench.json
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run_compat_bench.sh: needs root (network namespaces); run it as root" >&2
@@ -71,11 +78,11 @@ perftest_run() {
 	local mtu=$1 kind=$2 sbusy=$3 tool=$4
 	shift 4
 	local port=$((18600 + RANDOM % 1000))
-	ip netns exec "$NETNS_A" env UROCE_IFNAME="$NETNS_IF_A" UROCE_BUSY_POLL="$sbusy" timeout 120 "$RUN" \
+	ip netns exec "$NETNS_A" "${pin_server[@]}" env UROCE_IFNAME="$NETNS_IF_A" UROCE_BUSY_POLL="$sbusy" timeout 120 "$RUN" \
 		"$tool" -x "$gid_a" -p "$port" "$@" >"$work/pserver.out" 2>&1 &
 	local spid=$! ok=0 _
 	for _ in $(seq 1 50); do
-		ip netns exec "$NETNS_B" env UROCE_IFNAME="$NETNS_IF_B" UROCE_BUSY_POLL=1 timeout 120 "$RUN" \
+		ip netns exec "$NETNS_B" "${pin_client[@]}" env UROCE_IFNAME="$NETNS_IF_B" UROCE_BUSY_POLL=1 timeout 120 "$RUN" \
 			"$tool" -x "$gid_b" -p "$port" "$@" "$NETNS_ADDR_A" >"$work/pclient.out" 2>&1 && ok=1
 		grep -q "Couldn't connect to" "$work/pclient.out" || break
 		sleep 0.2
@@ -99,10 +106,10 @@ uroce_run() {
 	shift 3
 	local port=$((18600 + RANDOM % 1000)) sargs=()
 	[ "$spoll" = - ] || sargs=("$spoll")
-	ip netns exec "$NETNS_A" "$tool" --json --timeout 120 -p "$port" "${sargs[@]}" "$@" >"$work/userver.json" 2>"$work/userver.err" &
+	ip netns exec "$NETNS_A" "${pin_server[@]}" "$tool" --json --timeout 120 -p "$port" "${sargs[@]}" "$@" >"$work/userver.json" 2>"$work/userver.err" &
 	local spid=$!
 	sleep 0.3
-	if ip netns exec "$NETNS_B" "$tool" --json --timeout 120 -p "$port" --busy "$@" "$NETNS_ADDR_A" \
+	if ip netns exec "$NETNS_B" "${pin_client[@]}" "$tool" --json --timeout 120 -p "$port" --busy "$@" "$NETNS_ADDR_A" \
 		>"$work/uclient.json" 2>"$work/uclient.err"; then
 		python3 - "$work/uclient.json" "$mtu" "$(basename "$tool")" >>"$results" <<'PY'
 import json, sys
