@@ -24,6 +24,16 @@ void completer_retire(struct uroce_qp *qp, enum uroce_wc_status status)
 		qp->req.cur = qp->comp.next;
 		qp->req.cur_offset = 0;
 	}
+	completer_check_drained(qp);
+}
+
+void completer_check_drained(struct uroce_qp *qp)
+{
+	if (qp->attr.qp_state != UROCE_QPS_SQD || qp->req.sqd_drained_sent || !qp_sq_drained(qp))
+		return;
+	qp->req.sqd_drained_sent = true;
+	if (qp->attr.en_sqd_async_notify)
+		async_event_post(qp->dev, UROCE_EVENT_SQ_DRAINED, qp);
 }
 
 void completer_fail(struct uroce_qp *qp, enum uroce_wc_status status)

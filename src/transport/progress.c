@@ -320,6 +320,10 @@ void transport_qp_modified(struct uroce_qp *qp, enum uroce_qp_state old_state, i
 		qp->comp.timer_deadline_ns = 0;
 		qp->req.wait_rnr = false;
 	}
+	if (state == UROCE_QPS_SQD && old_state != UROCE_QPS_SQD) {
+		requester_enter_sqd(qp);
+		completer_check_drained(qp); /* nothing in flight: drained at once */
+	}
 	if (state == UROCE_QPS_RTS && old_state != UROCE_QPS_RTS) {
 		requester_run(qp);
 		tx_flush(qp->dev);

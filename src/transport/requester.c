@@ -183,6 +183,25 @@ static bool send_ud(struct uroce_qp *qp, struct send_wqe *wqe)
 	return true;
 }
 
+/* RTS sends; SQD only finishes (and resends) the messages begun before it (IBA 10.3.1). */
+static bool requester_may_send(const struct uroce_qp *qp)
+{
+	enum uroce_qp_state state = qp->attr.qp_state;
+	return state == UROCE_QPS_RTS || (state == UROCE_QPS_SQD && (int32_t)(qp->req.sqd_limit - qp->req.cur) > 0);
+}
+
+void requester_enter_sqd(struct uroce_qp *qp)
+{
+	struct requester *req = &qp->req;
+	bool begun = false;
+	if (req->cur != qp->sq_post) {
+		const struct send_wqe *wqe = sq_wqe(qp, req->cur);
+		begun = wqe->npkts != 0 && (req->cur_offset != 0 || wqe->read_req_sent != 0);
+	}
+	req->sqd_limit = req->cur + begun;
+	req->sqd_drained_sent = false;
+}
+
 /* Whether the window of unacknowledged PSNs takes npkts more from psn. */
 static bool window_open(const struct uroce_qp *qp, uint32_t psn, uint32_t npkts)
 {
@@ -195,9 +214,9 @@ void requester_run(struct uroce_qp *qp)
 	uint32_t max_rd_atomic = qp->attr.max_rd_atomic ? qp->attr.max_rd_atomic : 1;
 	bool reliable = qp->type == UROCE_QP_RC;
 
-	if (qp->attr.qp_state != UROCE_QPS_RTS || req->wait_rnr)
+	if (!requester_may_send(qp) || req->wait_rnr)
 		return;
-	while (req->cur != qp->sq_post && qp->attr.qp_state == UROCE_QPS_RTS) {
+	while (req->cur != qp->sq_post && requester_may_send(qp)) {
 		struct send_wqe *wqe = sq_wqe(qp, req->cur);
 		bool done = false;
 

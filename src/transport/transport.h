@@ -42,6 +42,8 @@ void requester_run(struct uroce_qp *qp);
 /* Go back N: send again from psn (an unacknowledged PSN); reason is the
  * tracepoint's (1 timeout, 2 NAK, 3 RNR, 4 READ response gap). */
 void requester_rewind(struct uroce_qp *qp, uint32_t psn, uint32_t reason);
+/* The QP enters SQD: the message being sent is finished, no other begins. */
+void requester_enter_sqd(struct uroce_qp *qp);
 /* Whether a send work request is a READ or an atomic (needs a response). */
 bool wqe_needs_response(const struct send_wqe *wqe);
 
@@ -52,6 +54,8 @@ void completer_rx(struct uroce_qp *qp, const struct uroce_pkt *pkt);
 void completer_timers(struct uroce_qp *qp, uint64_t now);
 /* Arms the retransmission timer if packets are outstanding, stops it if not. */
 void completer_update_timer(struct uroce_qp *qp, bool restart);
+/* In SQD: posts SQ_DRAINED (if the QP asked for it) once the drain is done. */
+void completer_check_drained(struct uroce_qp *qp);
 /* Retires the WQE at comp.next: a completion if it was signaled or failed. */
 void completer_retire(struct uroce_qp *qp, enum uroce_wc_status status);
 /* Retires the WQE at comp.next with an error status and moves the QP to error. */

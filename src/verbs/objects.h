@@ -135,6 +135,8 @@ struct requester {
 	uint32_t resend_end;         /* after a rewind: the PSN the resending reaches back to */
 	bool resending;              /* between a rewind and resend_end: ask for ACKs often */
 	bool wait_rnr;               /* paused until rnr_deadline */
+	uint32_t sqd_limit;          /* SQD: the WQE (absolute index) from which sending waits for RTS */
+	bool sqd_drained_sent;       /* SQD: the SQ_DRAINED event of this drain was posted */
 };
 
 struct completer {

@@ -211,7 +211,7 @@ int uroce_query_qp(struct uroce_qp *qp, struct uroce_qp_attr *attr, int attr_mas
 	*attr = qp->attr;
 	attr->cur_qp_state = qp->attr.qp_state;
 	attr->cap = qp->cap;
-	attr->sq_draining = qp->attr.qp_state == UROCE_QPS_SQD && qp->comp.next != qp->sq_post;
+	attr->sq_draining = qp->attr.qp_state == UROCE_QPS_SQD && !qp_sq_drained(qp);
 	if (init_attr) {
 		memset(init_attr, 0, sizeof(*init_attr));
 		init_attr->qp_context = qp->context;

@@ -10,6 +10,12 @@
 #include "uroce/bpf_ctx.h"
 #include "verbs/objects.h"
 
+/* SQD: every WQE begun before the QP entered SQD is sent and retired. */
+static inline bool qp_sq_drained(const struct uroce_qp *qp)
+{
+	return qp->req.cur == qp->req.sqd_limit && qp->comp.next == qp->req.sqd_limit;
+}
+
 /* ---- errors ---- */
 
 /* Sets this thread's uroce_last_error() text; returns err for `return verbs_error(EINVAL, ...)`. */

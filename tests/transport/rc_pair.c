@@ -1,6 +1,7 @@
 #include "rc_pair.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,4 +174,40 @@ int rc_wait(struct uroce_cq *cq, struct uroce_wc *wc, int n, int timeout_ms)
 		}
 	}
 	return got;
+}
+
+struct uroce_sge rc_sge(const struct rc_end *end, size_t off, uint32_t len)
+{
+	return (struct uroce_sge){.addr = (uintptr_t)(end->buf + off), .length = len, .lkey = uroce_mr_lkey(end->mr)};
+}
+
+int rc_post(struct rc_end *end, enum uroce_wr_opcode op, uint64_t wr_id, struct uroce_sge *sge, uint64_t raddr,
+	    uint32_t rkey)
+{
+	struct uroce_send_wr wr = {.wr_id = wr_id, .sg_list = sge, .num_sge = sge ? 1 : 0, .opcode = op,
+				   .send_flags = UROCE_SEND_SIGNALED};
+	wr.wr.rdma.remote_addr = raddr;
+	wr.wr.rdma.rkey = rkey;
+	struct uroce_send_wr *bad;
+	int err = uroce_post_send(end->qp, &wr, &bad);
+	if (err)
+		fprintf(stderr, "post_send: %s\n", uroce_last_error());
+	return err;
+}
+
+enum uroce_qp_state rc_qp_state(struct uroce_qp *qp)
+{
+	struct uroce_qp_attr attr;
+	struct uroce_qp_init_attr init;
+	uroce_query_qp(qp, &attr, UROCE_QP_STATE, &init);
+	return attr.qp_state;
+}
+
+int rc_next_event(struct uroce_device *dev, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = uroce_async_fd(dev), .events = POLLIN};
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return -1;
+	struct uroce_async_event ev;
+	return uroce_get_async_event(dev, &ev) == 0 ? (int)ev.event_type : -1;
 }

@@ -49,5 +49,13 @@ bool rc_guards_intact(const struct rc_end *end);
 void fill_pattern(uint8_t *p, size_t n, uint64_t seed);
 /* The IPv4 address ip (dotted), IPv4-mapped, port 4791. */
 void rc_addr4(struct uroce_addr *a, const char *ip);
+/* len bytes at off in end's buffer, with its lkey. */
+struct uroce_sge rc_sge(const struct rc_end *end, size_t off, uint32_t len);
+/* Posts one signaled WR (sge may be NULL); prints why on failure. */
+int rc_post(struct rc_end *end, enum uroce_wr_opcode op, uint64_t wr_id, struct uroce_sge *sge, uint64_t raddr,
+	    uint32_t rkey);
+enum uroce_qp_state rc_qp_state(struct uroce_qp *qp);
+/* The next async event of dev within timeout_ms (its type), or -1. */
+int rc_next_event(struct uroce_device *dev, int timeout_ms);
 
 #endif

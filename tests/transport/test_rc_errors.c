@@ -8,43 +8,6 @@
 #include "check.h"
 #include "rc_pair.h"
 
-static struct uroce_sge sge_of(struct rc_end *e, size_t off, uint32_t len)
-{
-	return (struct uroce_sge){.addr = (uintptr_t)(e->buf + off), .length = len, .lkey = uroce_mr_lkey(e->mr)};
-}
-
-static int post(struct rc_end *a, enum uroce_wr_opcode op, uint64_t wr_id, struct uroce_sge *sge, uint64_t raddr,
-		uint32_t rkey)
-{
-	struct uroce_send_wr wr = {.wr_id = wr_id, .sg_list = sge, .num_sge = sge ? 1 : 0, .opcode = op,
-				   .send_flags = UROCE_SEND_SIGNALED};
-	wr.wr.rdma.remote_addr = raddr;
-	wr.wr.rdma.rkey = rkey;
-	struct uroce_send_wr *bad;
-	int err = uroce_post_send(a->qp, &wr, &bad);
-	if (err)
-		fprintf(stderr, "post_send: %s\n", uroce_last_error());
-	return err;
-}
-
-static enum uroce_qp_state qp_state(struct uroce_qp *qp)
-{
-	struct uroce_qp_attr attr;
-	struct uroce_qp_init_attr init;
-	uroce_query_qp(qp, &attr, UROCE_QP_STATE, &init);
-	return attr.qp_state;
-}
-
-/* The next async event of dev within a second, or -1. */
-static int next_event(struct uroce_device *dev)
-{
-	struct pollfd pfd = {.fd = uroce_async_fd(dev), .events = POLLIN};
-	if (poll(&pfd, 1, 1000) != 1)
-		return -1;
-	struct uroce_async_event ev;
-	return uroce_get_async_event(dev, &ev) == 0 ? (int)ev.event_type : -1;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -56,10 +19,10 @@ static void test_rnr_then_success(void)
 	struct rc_pair_opts o = {.min_rnr_timer = 1};
 	struct rc_end a, b;
 	CHECK(rc_pair_open(&o, &a, &b) == 0);
-	struct uroce_sge s = sge_of(&a, 0, 100);
-	CHECK(post(&a, UROCE_WR_SEND, 1, &s, 0, 0) == 0);
+	struct uroce_sge s = rc_sge(&a, 0, 100);
+	CHECK(rc_post(&a, UROCE_WR_SEND, 1, &s, 0, 0) == 0);
 	sleep_ms(20); /* RNR NAKs go back and forth meanwhile */
-	struct uroce_sge r = sge_of(&b, 0, 4096);
+	struct uroce_sge r = rc_sge(&b, 0, 4096);
 	struct uroce_recv_wr rwr = {.wr_id = 2, .sg_list = &r, .num_sge = 1};
 	struct uroce_recv_wr *rbad;
 	CHECK(uroce_post_recv(b.qp, &rwr, &rbad) == 0);
@@ -82,16 +45,16 @@ static void test_rnr_retry_exceeded(void)
 	struct rc_pair_opts o = {.exact_retries = true, .retry_cnt = 7, .rnr_retry = 2, .min_rnr_timer = 1};
 	struct rc_end a, b;
 	CHECK(rc_pair_open(&o, &a, &b) == 0);
-	struct uroce_sge s = sge_of(&a, 0, 10);
-	CHECK(post(&a, UROCE_WR_SEND, 11, &s, 0, 0) == 0);
-	CHECK(post(&a, UROCE_WR_SEND, 12, &s, 0, 0) == 0);
+	struct uroce_sge s = rc_sge(&a, 0, 10);
+	CHECK(rc_post(&a, UROCE_WR_SEND, 11, &s, 0, 0) == 0);
+	CHECK(rc_post(&a, UROCE_WR_SEND, 12, &s, 0, 0) == 0);
 	struct uroce_wc wc[2];
 	CHECK_EQ_U64(rc_wait(a.cq, wc, 2, 5000), 2);
 	CHECK_EQ_U64(wc[0].wr_id, 11);
 	CHECK_EQ_U64(wc[0].status, UROCE_WC_RNR_RETRY_EXC_ERR);
 	CHECK_EQ_U64(wc[1].wr_id, 12);
 	CHECK_EQ_U64(wc[1].status, UROCE_WC_WR_FLUSH_ERR);
-	CHECK_EQ_U64(qp_state(a.qp), UROCE_QPS_ERR);
+	CHECK_EQ_U64(rc_qp_state(a.qp), UROCE_QPS_ERR);
 	rc_pair_close(&a, &b);
 }
 
@@ -118,9 +81,9 @@ static void expect_remote_error(const char *what, enum uroce_wr_opcode op, uint3
 	}
 	memset(b.buf, 0x5a, b.size);
 	fill_pattern(a.buf, len, 3);
-	struct uroce_sge s = sge_of(&a, 0, len);
-	CHECK(post(&a, op, 21, &s, (uint64_t)((intptr_t)b.buf + raddr_off), wrong_rkey ? rkey ^ 0x1000 : rkey) == 0);
-	CHECK(post(&a, UROCE_WR_RDMA_WRITE, 22, &s, (uintptr_t)b.buf, rkey) == 0);
+	struct uroce_sge s = rc_sge(&a, 0, len);
+	CHECK(rc_post(&a, op, 21, &s, (uint64_t)((intptr_t)b.buf + raddr_off), wrong_rkey ? rkey ^ 0x1000 : rkey) == 0);
+	CHECK(rc_post(&a, UROCE_WR_RDMA_WRITE, 22, &s, (uintptr_t)b.buf, rkey) == 0);
 	struct uroce_wc wc[2];
 	int n = rc_wait(a.cq, wc, 2, 5000);
 	CHECK_EQ_U64(n, 2);
@@ -133,9 +96,9 @@ static void expect_remote_error(const char *what, enum uroce_wr_opcode op, uint3
 		CHECK_EQ_U64(wc[1].wr_id, 22);
 		CHECK_EQ_U64(wc[1].status, UROCE_WC_WR_FLUSH_ERR);
 	}
-	CHECK_EQ_U64(qp_state(a.qp), UROCE_QPS_ERR);
-	CHECK_EQ_U64(qp_state(b.qp), UROCE_QPS_ERR);
-	CHECK_EQ_U64(next_event(b.dev), want_event);
+	CHECK_EQ_U64(rc_qp_state(a.qp), UROCE_QPS_ERR);
+	CHECK_EQ_U64(rc_qp_state(b.qp), UROCE_QPS_ERR);
+	CHECK_EQ_U64(rc_next_event(b.dev, 1000), want_event);
 	bool untouched = true;
 	for (size_t i = 0; i < b.size; i++)
 		untouched &= b.buf[i] == 0x5a;
@@ -150,12 +113,12 @@ static void test_recv_too_small(void)
 	struct rc_pair_opts o = {0};
 	struct rc_end a, b;
 	CHECK(rc_pair_open(&o, &a, &b) == 0);
-	struct uroce_sge r = sge_of(&b, 0, 100);
+	struct uroce_sge r = rc_sge(&b, 0, 100);
 	struct uroce_recv_wr rwr = {.wr_id = 31, .sg_list = &r, .num_sge = 1};
 	struct uroce_recv_wr *rbad;
 	CHECK(uroce_post_recv(b.qp, &rwr, &rbad) == 0);
-	struct uroce_sge s = sge_of(&a, 0, 3000);
-	CHECK(post(&a, UROCE_WR_SEND, 32, &s, 0, 0) == 0);
+	struct uroce_sge s = rc_sge(&a, 0, 3000);
+	CHECK(rc_post(&a, UROCE_WR_SEND, 32, &s, 0, 0) == 0);
 	struct uroce_wc wc;
 	CHECK_EQ_U64(rc_wait(a.cq, &wc, 1, 5000), 1);
 	CHECK_EQ_U64(wc.status, UROCE_WC_REM_INV_REQ_ERR);
@@ -178,11 +141,11 @@ static void test_retry_exceeded(void)
 	struct rc_end a, b;
 	CHECK(rc_pair_open(&o, &a, &b) == 0);
 	uroce_loop_port_set_filter(a.port, drop_all, NULL);
-	struct uroce_sge s = sge_of(&a, 0, 5000);
+	struct uroce_sge s = rc_sge(&a, 0, 5000);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CHECK(post(&a, UROCE_WR_RDMA_WRITE, 41, &s, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
-	CHECK(post(&a, UROCE_WR_RDMA_READ, 42, &s, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
+	CHECK(rc_post(&a, UROCE_WR_RDMA_WRITE, 41, &s, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
+	CHECK(rc_post(&a, UROCE_WR_RDMA_READ, 42, &s, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
 	struct uroce_wc wc[2];
 	CHECK_EQ_U64(rc_wait(a.cq, wc, 2, 5000), 2);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -205,18 +168,18 @@ static void test_local_protection(void)
 	struct rc_pair_opts o = {0};
 	struct rc_end a, b;
 	CHECK(rc_pair_open(&o, &a, &b) == 0);
-	struct uroce_sge s = sge_of(&a, 0, 100);
+	struct uroce_sge s = rc_sge(&a, 0, 100);
 	s.lkey ^= 0x40000;
-	CHECK(post(&a, UROCE_WR_RDMA_WRITE, 51, &s, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
-	struct uroce_sge past = sge_of(&a, a.size - 10, 100); /* runs past the MR */
-	CHECK(post(&a, UROCE_WR_RDMA_WRITE, 52, &past, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
+	CHECK(rc_post(&a, UROCE_WR_RDMA_WRITE, 51, &s, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
+	struct uroce_sge past = rc_sge(&a, a.size - 10, 100); /* runs past the MR */
+	CHECK(rc_post(&a, UROCE_WR_RDMA_WRITE, 52, &past, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
 	struct uroce_wc wc[2];
 	CHECK_EQ_U64(rc_wait(a.cq, wc, 2, 5000), 2);
 	CHECK_EQ_U64(wc[0].wr_id, 51);
 	CHECK_EQ_U64(wc[0].status, UROCE_WC_LOC_PROT_ERR);
 	CHECK_EQ_U64(wc[1].status, UROCE_WC_WR_FLUSH_ERR);
 	/* In error, a new request completes at once with a flush. */
-	CHECK(post(&a, UROCE_WR_RDMA_WRITE, 53, &s, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
+	CHECK(rc_post(&a, UROCE_WR_RDMA_WRITE, 53, &s, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
 	CHECK_EQ_U64(rc_wait(a.cq, wc, 1, 5000), 1);
 	CHECK_EQ_U64(wc[0].wr_id, 53);
 	CHECK_EQ_U64(wc[0].status, UROCE_WC_WR_FLUSH_ERR);

@@ -54,14 +54,6 @@ static struct uroce_qp *connected_qp(uint32_t rq_psn)
 	return qp;
 }
 
-static enum uroce_qp_state state_of(struct uroce_qp *qp)
-{
-	struct uroce_qp_attr a;
-	struct uroce_qp_init_attr i;
-	uroce_query_qp(qp, &a, UROCE_QP_STATE, &i);
-	return a.qp_state;
-}
-
 /* Sends one crafted packet to qp (its ICRC written by the port). */
 static void send_pkt(struct uroce_pkt *p, uint32_t truncate_by)
 {
@@ -148,7 +140,7 @@ static void test_access_errors(void)
 	p.payload = payload;
 	p.payload_len = 8;
 	expect_nak("WRITE with a wrong rkey", &p, 100, UROCE_AETH_NAK, UROCE_NAK_REMOTE_ACCESS_ERR);
-	CHECK_EQ_U64(state_of(qp), UROCE_QPS_ERR);
+	CHECK_EQ_U64(rc_qp_state(qp), UROCE_QPS_ERR);
 	uroce_destroy_qp(qp);
 
 	qp = connected_qp(200);
@@ -275,7 +267,7 @@ static void test_sequence(void)
 	s.payload_len = 10;
 	expect_nak("SEND with no receive posted", &s, 4, UROCE_AETH_RNR_NAK, 12);
 	expect_nak("SEND again, still no receive", &s, 4, UROCE_AETH_RNR_NAK, 12);
-	CHECK_EQ_U64(state_of(qp), UROCE_QPS_RTR);
+	CHECK_EQ_U64(rc_qp_state(qp), UROCE_QPS_RTR);
 	uroce_destroy_qp(qp);
 	CHECK(guards_intact());
 }

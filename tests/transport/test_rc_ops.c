@@ -9,11 +9,6 @@
 
 static uint64_t seed = 1;
 
-static struct uroce_sge sge_of(struct rc_end *e, size_t off, uint32_t len)
-{
-	return (struct uroce_sge){.addr = (uintptr_t)(e->buf + off), .length = len, .lkey = uroce_mr_lkey(e->mr)};
-}
-
 /* Posts wr on a, waits for its completion, checks it field by field. */
 static bool run_one(struct rc_end *a, struct uroce_send_wr *wr, enum uroce_wc_opcode want_op, int timeout_ms)
 {
@@ -42,7 +37,7 @@ static void test_write(struct rc_end *a, struct rc_end *b, uint32_t len, int tim
 {
 	fill_pattern(a->buf, len, ++seed);
 	memset(b->buf, 0, len + 64 < b->size ? len + 64 : b->size);
-	struct uroce_sge sge = sge_of(a, 0, len);
+	struct uroce_sge sge = rc_sge(a, 0, len);
 	struct uroce_send_wr wr = {.wr_id = 0x1000 + len, .sg_list = &sge, .num_sge = 1, .opcode = UROCE_WR_RDMA_WRITE,
 				   .send_flags = UROCE_SEND_SIGNALED};
 	wr.wr.rdma.remote_addr = (uintptr_t)b->buf;
@@ -58,7 +53,7 @@ static void test_read(struct rc_end *a, struct rc_end *b, uint32_t len, int time
 {
 	fill_pattern(b->buf, len, ++seed);
 	memset(a->buf, 0, len + 1 < a->size ? len + 1 : a->size);
-	struct uroce_sge sge = sge_of(a, 0, len);
+	struct uroce_sge sge = rc_sge(a, 0, len);
 	struct uroce_send_wr wr = {.wr_id = 0x2000 + len, .sg_list = &sge, .num_sge = 1, .opcode = UROCE_WR_RDMA_READ,
 				   .send_flags = UROCE_SEND_SIGNALED};
 	wr.wr.rdma.remote_addr = (uintptr_t)b->buf;
@@ -77,11 +72,11 @@ static void test_send(struct rc_end *a, struct rc_end *b, uint32_t len, uint32_t
 	fill_pattern(a->buf, len, ++seed);
 	memset(b->buf, 0, b->size);
 	uint32_t first = len / 3;
-	struct uroce_sge rsge[2] = {sge_of(b, 0, first), sge_of(b, half, (uint32_t)(half - 64))};
+	struct uroce_sge rsge[2] = {rc_sge(b, 0, first), rc_sge(b, half, (uint32_t)(half - 64))};
 	struct uroce_recv_wr rwr = {.wr_id = 0x3000 + len, .sg_list = rsge, .num_sge = 2};
 	struct uroce_recv_wr *rbad;
 	CHECK(uroce_post_recv(b->qp, &rwr, &rbad) == 0);
-	struct uroce_sge sge = sge_of(a, 0, len);
+	struct uroce_sge sge = rc_sge(a, 0, len);
 	struct uroce_send_wr wr = {.wr_id = 0x4000 + len, .sg_list = &sge, .num_sge = 1,
 				   .opcode = imm ? UROCE_WR_SEND_WITH_IMM : UROCE_WR_SEND,
 				   .send_flags = UROCE_SEND_SIGNALED | UROCE_SEND_SOLICITED, .imm_data = imm};
@@ -108,7 +103,7 @@ static void test_write_imm(struct rc_end *a, struct rc_end *b, uint32_t len)
 	struct uroce_recv_wr *rbad;
 	CHECK(uroce_post_recv(b->qp, &rwr, &rbad) == 0);
 	fill_pattern(a->buf, len, ++seed);
-	struct uroce_sge sge = sge_of(a, 0, len);
+	struct uroce_sge sge = rc_sge(a, 0, len);
 	struct uroce_send_wr wr = {.wr_id = 0x6000, .sg_list = &sge, .num_sge = 1,
 				   .opcode = UROCE_WR_RDMA_WRITE_WITH_IMM, .send_flags = UROCE_SEND_SIGNALED,
 				   .imm_data = 0xfeedbeef};
@@ -130,7 +125,7 @@ static void test_atomics(struct rc_end *a, struct rc_end *b)
 {
 	uint64_t *target = (uint64_t *)(void *)(b->buf + 64);
 	*target = 1000;
-	struct uroce_sge sge = sge_of(a, 0, 8);
+	struct uroce_sge sge = rc_sge(a, 0, 8);
 	struct uroce_send_wr wr = {.wr_id = 0x7000, .sg_list = &sge, .num_sge = 1,
 				   .opcode = UROCE_WR_ATOMIC_FETCH_AND_ADD, .send_flags = UROCE_SEND_SIGNALED};
 	wr.wr.atomic.remote_addr = (uintptr_t)target;
@@ -172,7 +167,7 @@ static void test_stream(struct rc_end *a, struct rc_end *b, size_t total, uint32
 	struct uroce_wc wc[64];
 	while (done < nmsg) {
 		while (posted < nmsg && posted - done < 512) {
-			struct uroce_sge sge = sge_of(a, posted * msg, msg);
+			struct uroce_sge sge = rc_sge(a, posted * msg, msg);
 			struct uroce_send_wr wr = {.wr_id = posted, .sg_list = &sge, .num_sge = 1,
 						   .opcode = UROCE_WR_RDMA_WRITE,
 						   .send_flags = (posted % 16 == 15 || posted + 1 == nmsg) ? UROCE_SEND_SIGNALED : 0};
@@ -215,7 +210,7 @@ static void test_mixed_stream(struct rc_end *a, struct rc_end *b, uint32_t msg, 
 			size_t k = posted / 2;
 			bool read = posted % 2;
 			size_t off = (read ? half : 0) + k * msg;
-			struct uroce_sge sge = sge_of(a, off, msg);
+			struct uroce_sge sge = rc_sge(a, off, msg);
 			struct uroce_send_wr wr = {.wr_id = posted, .sg_list = &sge, .num_sge = 1,
 						   .opcode = read ? UROCE_WR_RDMA_READ : UROCE_WR_RDMA_WRITE,
 						   .send_flags = UROCE_SEND_SIGNALED};
