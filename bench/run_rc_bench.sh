@@ -3,13 +3,16 @@
 # in the same run, as ratios (issue 3's benchmarks). Root: two network
 # namespaces joined by a veth pair, at MTU 1500 and 9000.
 #
-#   bench/run_rc_bench.sh [--mtu M]... [--json FILE] [-r REPS]
+#   bench/run_rc_bench.sh [--mtu M]... [--json FILE] [-r REPS] [--no-pin]
 #
 # Bandwidth: RDMA WRITE at 64 KiB and 1 MiB against the best raw UDP stream of
 # datagrams the size of uroce's packets (the path MTU payload), whatever the
 # mode (plain, sendmmsg, GSO+GRO). Latency: SEND and WRITE at 2 and 64 B
 # against a UDP ping-pong of the same payload, blocking and busy polling.
 # Targets: bandwidth >= 0.8 x raw UDP; latency <= 1.3 x raw UDP.
+# uroce's server runs on CPU 1 and its client on CPU 0, as the raw UDP
+# baseline's do (--no-pin: left to the scheduler, which sometimes puts a
+# pair's threads on one CPU).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,15 +20,19 @@ cd "$root"
 mtus=()
 json_out=$root/build-bench/rc_bench.json
 reps=3
+pin_server=(taskset -c 1)
+pin_client=(taskset -c 0)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mtu) mtus+=("$2"); shift 2 ;;
 	--json) json_out=$2; shift 2 ;;
 	-r) reps=$2; shift 2 ;;
-	*) echo "usage: $0 [--mtu M]... [--json FILE] [-r REPS]" >&2; exit 2 ;;
+	--no-pin) pin_server=(); pin_client=(); shift ;;
+	*) echo "usage: $0 [--mtu M]... [--json FILE] [-r REPS] [--no-pin]" >&2; exit 2 ;;
 	esac
 done
 [ ${#mtus[@]} -gt 0 ] || mtus=(1500 9000)
+[ "$(nproc)" -ge 2 ] || { pin_server=(); pin_client=(); }
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run_rc_bench.sh: needs root (network namespaces); run it as root" >&2
 	exit 2
@@ -52,10 +59,10 @@ uroce_run() {
 	local out=$1 tool=$2 mtu=$3
 	shift 3
 	local port=$((18600 + RANDOM % 1000))
-	ip netns exec "$NETNS_B" "$tool" --json --timeout 60 -p "$port" "$@" >"$work/server.json" 2>"$work/server.err" &
+	ip netns exec "$NETNS_B" "${pin_server[@]}" "$tool" --json --timeout 60 -p "$port" "$@" >"$work/server.json" 2>"$work/server.err" &
 	local spid=$!
 	sleep 0.3
-	if ip netns exec "$NETNS_A" "$tool" --json --timeout 60 -p "$port" "$@" "$NETNS_ADDR_B" >"$work/client.json" 2>"$work/client.err"; then
+	if ip netns exec "$NETNS_A" "${pin_client[@]}" "$tool" --json --timeout 60 -p "$port" "$@" "$NETNS_ADDR_B" >"$work/client.json" 2>"$work/client.err"; then
 		python3 - "$work/client.json" "$mtu" "$*" >>"$out" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
