@@ -94,10 +94,11 @@ static int loop_send(struct uroce_port *port, struct uroce_dgram *dgrams, unsign
 
 	for (unsigned i = 0; i < count; i++) {
 		struct uroce_dgram *d = &dgrams[i];
-		if (d->len < UROCE_PORT_MIN_DGRAM || d->len > UROCE_PORT_MAX_DGRAM ||
-		    d->len + l3_len > p->base.netdev_mtu) {
+		uint32_t len = uroce_dgram_wire_len(d);
+		if (len < UROCE_PORT_MIN_DGRAM || len > UROCE_PORT_MAX_DGRAM || len + l3_len > p->base.netdev_mtu ||
+		    (d->payload && (d->split < 12 || d->split + 4 > d->len))) {
 			snprintf(p->base.error, sizeof p->base.error,
-				 "datagram of %u bytes refused: the loop carries %u to %u bytes (MTU %u)", d->len,
+				 "datagram of %u bytes refused: the loop carries %u to %u bytes (MTU %u)", len,
 				 (unsigned)UROCE_PORT_MIN_DGRAM, p->base.netdev_mtu - l3_len, p->base.netdev_mtu);
 			pthread_mutex_lock(&pair->lock);
 			p->base.stats.tx_errors++;
@@ -115,12 +116,20 @@ static int loop_send(struct uroce_port *port, struct uroce_dgram *dgrams, unsign
 			pthread_mutex_unlock(&pair->lock);
 			continue;
 		}
-		uroce_port_write_icrc(&p->base.local, &d->peer, d->data, d->len, 0);
+		uroce_port_write_icrc(&p->base.local, d, 0);
 
 		/* A copy on the wire, which the filter may change; the receiver sees the source as peer. */
 		struct uroce_dgram out = *d;
-		memcpy(copy, d->data, d->len);
+		if (d->payload) {
+			memcpy(copy, d->data, d->split);
+			memcpy(copy + d->split, d->payload, d->payload_len);
+			memcpy(copy + d->split + d->payload_len, d->data + d->split, d->len - d->split);
+		} else {
+			memcpy(copy, d->data, d->len);
+		}
 		out.data = copy;
+		out.len = len;
+		out.payload = NULL;
 		out.ttl = d->ttl ? d->ttl : 64;
 		enum uroce_loop_verdict v = UROCE_LOOP_PASS;
 		if (filter)

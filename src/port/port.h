@@ -23,12 +23,24 @@ struct uroce_addr {
 
 struct uroce_dgram {
 	uint8_t *data;      /* BTH .. ICRC */
-	uint32_t len;       /* including the 4 ICRC bytes */
+	uint32_t len;       /* bytes in data, the 4 ICRC bytes included */
 	struct uroce_addr peer; /* send: destination; receive: source */
+	/* Send only: with payload set, the datagram on the wire is data[0, split),
+	 * then payload[0, payload_len) (read during send, never copied into
+	 * data), then data[split, len): the transport's zero-copy send. */
+	const uint8_t *payload;
+	uint32_t payload_len;
+	uint32_t split;
 	uint8_t tos;        /* DSCP/ECN (IPv6 traffic class); receive: only after rx_ip_fields */
 	uint8_t ttl;        /* hop limit; 0: the port's default (64); receive: as tos */
 	uint32_t flow_label;
 };
+
+/* Bytes on the wire: len, plus a payload sent apart. */
+static inline uint32_t uroce_dgram_wire_len(const struct uroce_dgram *d)
+{
+	return d->len + (d->payload ? d->payload_len : 0);
+}
 
 struct uroce_port;
 

@@ -68,13 +68,20 @@ size_t uroce_port_icrc_hdr(const struct uroce_addr *src, const struct uroce_addr
 	return hdr_len;
 }
 
-void uroce_port_write_icrc(const struct uroce_addr *src, const struct uroce_addr *dst, uint8_t *data,
-			   uint32_t len, uint16_t ipv4_id)
+void uroce_port_write_icrc(const struct uroce_addr *src, const struct uroce_dgram *d, uint16_t ipv4_id)
 {
 	uint8_t hdr[48];
-	uroce_port_icrc_hdr(src, dst, len, ipv4_id, hdr);
+	uroce_port_icrc_hdr(src, &d->peer, uroce_dgram_wire_len(d), ipv4_id, hdr);
 	enum uroce_l3_kind l3 = src->v4 ? UROCE_L3_IPV4 : UROCE_L3_IPV6;
-	put_le32(data + len - 4, uroce_icrc_parts(l3, hdr, data, len - 4));
+	struct uroce_span parts[3] = {{d->data, d->len - 4}};
+	unsigned n = 1;
+	if (d->payload) {
+		parts[0].len = d->split;
+		parts[1] = (struct uroce_span){d->payload, d->payload_len};
+		parts[2] = (struct uroce_span){d->data + d->split, d->len - 4 - d->split};
+		n = 3;
+	}
+	put_le32(d->data + d->len - 4, uroce_icrc_gather(l3, hdr, parts, n));
 }
 
 /* How far past the last believed identification a peer's next one may be:

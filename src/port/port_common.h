@@ -16,9 +16,9 @@ enum { UROCE_PORT_MIN_DGRAM = 12 + 4 }; /* BTH + ICRC */
 size_t uroce_port_icrc_hdr(const struct uroce_addr *src, const struct uroce_addr *dst, uint32_t len,
 			   uint16_t ipv4_id, uint8_t hdr[48]);
 
-/* Writes the ICRC into the last 4 bytes of data (len >= UROCE_PORT_MIN_DGRAM). */
-void uroce_port_write_icrc(const struct uroce_addr *src, const struct uroce_addr *dst, uint8_t *data,
-			   uint32_t len, uint16_t ipv4_id);
+/* Writes d's ICRC into the last 4 bytes of d->data (a payload sent apart
+ * included; wire length >= UROCE_PORT_MIN_DGRAM). */
+void uroce_port_write_icrc(const struct uroce_addr *src, const struct uroce_dgram *d, uint16_t ipv4_id);
 
 /* Whether a received datagram is long enough and its ICRC valid, trying
  * IPv4 identification 0 first, then solving for it and believing the result

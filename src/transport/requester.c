@@ -84,11 +84,18 @@ static bool send_data_packet(struct uroce_qp *qp, struct send_wqe *wqe, bool *me
 
 	struct uroce_pkt pkt;
 	uint8_t *buf = tx_begin(qp, &pkt, opcode, psn);
-	uint8_t *payload = buf + uroce_opcode_info(opcode)->hdr_len;
-	enum uroce_wc_status st = gather(qp, wqe, qp->req.cur_offset, payload, len);
-	if (st != UROCE_WC_SUCCESS) {
-		fail_wqe(qp, wqe, st);
-		return false;
+	const uint8_t *payload = NULL;
+	if (len >= UROCE_TX_DIRECT_MIN && !(wqe->wr.send_flags & UROCE_SEND_INLINE))
+		payload = sge_direct(qp->dev, qp->pd, wqe->sge, (uint32_t)wqe->wr.num_sge, qp->req.cur_offset, len);
+	bool direct = payload != NULL;
+	if (!direct) {
+		uint8_t *in_buf = buf + uroce_opcode_info(opcode)->hdr_len;
+		enum uroce_wc_status st = gather(qp, wqe, qp->req.cur_offset, in_buf, len);
+		if (st != UROCE_WC_SUCCESS) {
+			fail_wqe(qp, wqe, st);
+			return false;
+		}
+		payload = in_buf;
 	}
 	bool last = pos == SEG_LAST || pos == SEG_ONLY;
 	pkt.payload = payload;
@@ -109,7 +116,10 @@ static bool send_data_packet(struct uroce_qp *qp, struct send_wqe *wqe, bool *me
 			qp->req.since_ackreq = 0;
 		}
 	}
-	tx_finish(qp, &pkt, buf);
+	if (direct)
+		tx_finish_apart(qp, &pkt, buf);
+	else
+		tx_finish(qp, &pkt, buf);
 	qp->req.psn = uroce_psn_add(psn, 1);
 	*message_done = last;
 	if (!last)

@@ -20,6 +20,10 @@
 /* A READ is asked for in pieces of at most this many response packets, so
  * that responses stay within the window like every other packet. */
 #define UROCE_READ_CHUNK_PKTS 64
+/* Payloads from this size on are sent from registered memory (the kernel
+ * copies them once); shorter ones are copied into the packet buffer, which
+ * costs less than the extra iovecs. */
+#define UROCE_TX_DIRECT_MIN 512
 
 /* ---- tx.c: outgoing packets ---- */
 
@@ -28,6 +32,10 @@
 uint8_t *tx_begin(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t opcode, uint32_t psn);
 /* Builds pkt into buf (from tx_begin) and queues it; flushes a full batch. */
 void tx_finish(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t *buf);
+/* The same, the payload sent from where pkt->payload points (registered
+ * memory, checked): the port reads it in the send system call, before the
+ * device lock is let go, so the MR cannot go meanwhile. */
+void tx_finish_apart(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t *buf);
 /* The same to an address handle's destination (UD). */
 void tx_finish_to(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t *buf, const struct uroce_ah *ah);
 /* Sends every queued packet. */

@@ -18,10 +18,11 @@ uint8_t *tx_begin(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t opcode, ui
 }
 
 static void tx_queue(struct uroce_device *dev, struct uroce_pkt *pkt, uint8_t *buf, const struct uroce_addr *peer,
-		     const struct uroce_ah_attr *ah)
+		     const struct uroce_ah_attr *ah, bool payload_apart)
 {
-	size_t len = 0;
-	enum uroce_wire_err err = uroce_build_ib(pkt, buf, UROCE_PORT_MAX_DGRAM, &len);
+	size_t len = 0, split = 0;
+	enum uroce_wire_err err = payload_apart ? uroce_build_ib_apart(pkt, buf, UROCE_PORT_MAX_DGRAM, &split, &len)
+						: uroce_build_ib(pkt, buf, UROCE_PORT_MAX_DGRAM, &len);
 	if (err) {
 		/* Only a transport bug gets here: the packet is dropped and counted. */
 		dev->counters[UROCE_CNT_MALFORMED]++;
@@ -30,6 +31,9 @@ static void tx_queue(struct uroce_device *dev, struct uroce_pkt *pkt, uint8_t *b
 	struct uroce_dgram *d = &dev->tx[dev->ntx++];
 	d->data = buf;
 	d->len = (uint32_t)len;
+	d->payload = payload_apart ? pkt->payload : NULL;
+	d->payload_len = payload_apart ? pkt->payload_len : 0;
+	d->split = (uint32_t)split;
 	d->peer = *peer;
 	d->tos = ah->traffic_class;
 	d->ttl = ah->hop_limit;
@@ -39,12 +43,17 @@ static void tx_queue(struct uroce_device *dev, struct uroce_pkt *pkt, uint8_t *b
 
 void tx_finish(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t *buf)
 {
-	tx_queue(qp->dev, pkt, buf, &qp->peer, &qp->attr.ah_attr);
+	tx_queue(qp->dev, pkt, buf, &qp->peer, &qp->attr.ah_attr, false);
+}
+
+void tx_finish_apart(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t *buf)
+{
+	tx_queue(qp->dev, pkt, buf, &qp->peer, &qp->attr.ah_attr, true);
 }
 
 void tx_finish_to(struct uroce_qp *qp, struct uroce_pkt *pkt, uint8_t *buf, const struct uroce_ah *ah)
 {
-	tx_queue(qp->dev, pkt, buf, &ah->peer, &ah->attr);
+	tx_queue(qp->dev, pkt, buf, &ah->peer, &ah->attr, false);
 }
 
 void tx_flush(struct uroce_device *dev)

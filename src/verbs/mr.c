@@ -161,6 +161,21 @@ static enum uroce_wc_status sge_copy(struct uroce_device *dev, struct uroce_pd *
 	return UROCE_WC_SUCCESS;
 }
 
+const uint8_t *sge_direct(struct uroce_device *dev, struct uroce_pd *pd, const struct uroce_sge *sge,
+			  uint32_t num_sge, uint32_t offset, uint32_t len)
+{
+	uint32_t i = 0;
+	while (i < num_sge && offset >= sge[i].length)
+		offset -= sge[i++].length;
+	if (i == num_sge || len > sge[i].length - offset || sge[i].addr + offset < sge[i].addr)
+		return NULL;
+	uint64_t addr = sge[i].addr + offset;
+	struct uroce_mr *mr;
+	if (mr_check(dev, pd, sge[i].lkey, addr, len, 0, &mr) != MR_OK)
+		return NULL;
+	return mr->addr + (addr - (uint64_t)(uintptr_t)mr->addr);
+}
+
 enum uroce_wc_status sge_gather(struct uroce_device *dev, struct uroce_pd *pd, const struct uroce_sge *sge,
 				uint32_t num_sge, uint32_t offset, void *dst, uint32_t len)
 {

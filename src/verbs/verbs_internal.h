@@ -74,6 +74,11 @@ enum uroce_wc_status sge_gather(struct uroce_device *dev, struct uroce_pd *pd, c
 				uint32_t num_sge, uint32_t offset, void *dst, uint32_t len);
 enum uroce_wc_status sge_scatter(struct uroce_device *dev, struct uroce_pd *pd, const struct uroce_sge *sge,
 				 uint32_t num_sge, uint32_t offset, const void *src, uint32_t len);
+/* Where the len bytes at offset into the SGE list are, if they lie in one
+ * SGE whose lkey and range check out; NULL otherwise (sge_gather then copies,
+ * or names the error). */
+const uint8_t *sge_direct(struct uroce_device *dev, struct uroce_pd *pd, const struct uroce_sge *sge,
+			  uint32_t num_sge, uint32_t offset, uint32_t len);
 
 /* ---- receive queues (dev->lock held) ---- */
 

@@ -45,11 +45,10 @@ size_t uroce_icrc_l3_len(enum uroce_l3_kind l3)
 	}
 }
 
-/* CRC of head (contiguous from the L3 header, at least L3 + BTH) with the
- * masks applied, then of rest. The masked copy is written in 16-byte stores
- * so the CRC engine's 16-byte loads forward from them without a stall. */
-static uint32_t icrc_of(enum uroce_l3_kind l3, const uint8_t *head, size_t head_len, const uint8_t *rest,
-			size_t rest_len)
+/* CRC state after head (contiguous from the L3 header, at least L3 + BTH)
+ * with the masks applied. The masked copy is written in 16-byte stores so
+ * the CRC engine's 16-byte loads forward from them without a stall. */
+static uint32_t icrc_head(enum uroce_l3_kind l3, const uint8_t *head, size_t head_len)
 {
 	const uint8_t *mask = or_masks[l3];
 	size_t span = (uroce_icrc_l3_len(l3) + BTH_LEN + 15) & ~(size_t)15;
@@ -71,21 +70,41 @@ static uint32_t icrc_of(enum uroce_l3_kind l3, const uint8_t *head, size_t head_
 			masked[i] = head[i] | mask[i];
 		crc = uroce_crc32_update(ICRC_SEED_AFTER_LRH, masked, head_len);
 	}
-	if (rest_len)
-		crc = uroce_crc32_update(crc, rest, rest_len);
+	return crc;
+}
+
+/* The L3 header and the first bytes of ib, joined for icrc_head. */
+static size_t join_head(enum uroce_l3_kind l3, const uint8_t *l3_hdr, const uint8_t *ib, size_t ib_len,
+			uint8_t head[HEAD_MAX])
+{
+	size_t hdr_len = uroce_icrc_l3_len(l3);
+	size_t take = ib_len < HEAD_MAX - hdr_len ? ib_len : HEAD_MAX - hdr_len;
+	memcpy(head, l3_hdr, hdr_len);
+	memcpy(head + hdr_len, ib, take);
+	return take;
+}
+
+uint32_t uroce_icrc_gather(enum uroce_l3_kind l3, const uint8_t *l3_hdr, const struct uroce_span *parts,
+			   unsigned nparts)
+{
+	size_t hdr_len = uroce_icrc_l3_len(l3);
+	if (hdr_len == 0 || l3_hdr == NULL || parts == NULL || nparts == 0 || parts[0].p == NULL ||
+	    parts[0].len < BTH_LEN)
+		return 0;
+	uint8_t head[HEAD_MAX];
+	size_t take = join_head(l3, l3_hdr, parts[0].p, parts[0].len, head);
+	uint32_t crc = icrc_head(l3, head, hdr_len + take);
+	crc = uroce_crc32_update(crc, parts[0].p + take, parts[0].len - take);
+	for (unsigned i = 1; i < nparts; i++)
+		if (parts[i].len)
+			crc = uroce_crc32_update(crc, parts[i].p, parts[i].len);
 	return ~crc;
 }
 
 uint32_t uroce_icrc_parts(enum uroce_l3_kind l3, const uint8_t *l3_hdr, const uint8_t *ib, size_t ib_len)
 {
-	size_t hdr_len = uroce_icrc_l3_len(l3);
-	if (hdr_len == 0 || l3_hdr == NULL || ib == NULL || ib_len < BTH_LEN)
-		return 0;
-	uint8_t head[HEAD_MAX];
-	size_t take = ib_len < HEAD_MAX - hdr_len ? ib_len : HEAD_MAX - hdr_len;
-	memcpy(head, l3_hdr, hdr_len);
-	memcpy(head + hdr_len, ib, take);
-	return icrc_of(l3, head, hdr_len + take, ib + take, ib_len - take);
+	struct uroce_span part = {ib, ib_len};
+	return uroce_icrc_gather(l3, l3_hdr, &part, 1);
 }
 
 uint32_t uroce_icrc(enum uroce_l3_kind l3, const uint8_t *l3_hdr, size_t len)
@@ -93,5 +112,5 @@ uint32_t uroce_icrc(enum uroce_l3_kind l3, const uint8_t *l3_hdr, size_t len)
 	size_t hdr_len = uroce_icrc_l3_len(l3);
 	if (hdr_len == 0 || l3_hdr == NULL || len < hdr_len + BTH_LEN)
 		return 0;
-	return icrc_of(l3, l3_hdr, len, NULL, 0);
+	return ~icrc_head(l3, l3_hdr, len);
 }

@@ -24,6 +24,16 @@ uint32_t uroce_icrc(enum uroce_l3_kind l3, const uint8_t *l3_hdr, size_t len);
  * UDP socket, whose IP header is made up by the kernel. 0 when ib_len < 12. */
 uint32_t uroce_icrc_parts(enum uroce_l3_kind l3, const uint8_t *l3_hdr, const uint8_t *ib, size_t ib_len);
 
+/* The same over the IB part in pieces (a packet whose payload stays in the
+ * sender's memory): parts[0] starts with the BTH (12 bytes at least), the
+ * rest follow in order up to the end of the pad. 0 when parts[0] is short. */
+struct uroce_span {
+	const uint8_t *p;
+	size_t len;
+};
+uint32_t uroce_icrc_gather(enum uroce_l3_kind l3, const uint8_t *l3_hdr, const struct uroce_span *parts,
+			   unsigned nparts);
+
 /* Bytes of L3 (+UDP) header the ICRC covers before the BTH. */
 size_t uroce_icrc_l3_len(enum uroce_l3_kind l3);
 

@@ -463,8 +463,10 @@ enum uroce_wire_err uroce_parse_frame(const uint8_t *buf, size_t len, unsigned f
 
 /* ---- building ---- */
 
-/* Writes BTH..pad at out (room bytes); returns the bytes written before the ICRC. */
-static enum uroce_wire_err build_ib_body(struct uroce_pkt *pkt, uint8_t *out, size_t room, size_t *body_len)
+/* Writes BTH..pad at out (room bytes); returns the bytes written before the
+ * ICRC. payload_apart: the payload is not written (the pad follows the headers). */
+static enum uroce_wire_err build_ib_body(struct uroce_pkt *pkt, uint8_t *out, size_t room, bool payload_apart,
+					 size_t *body_len)
 {
 	const struct uroce_opcode_info *op = uroce_opcode_info(pkt->bth.opcode);
 	struct uroce_bth *bth = &pkt->bth;
@@ -481,7 +483,7 @@ static enum uroce_wire_err build_ib_body(struct uroce_pkt *pkt, uint8_t *out, si
 	enum uroce_wire_err err = check_payload(op, pkt->payload_len, bth->pad);
 	if (err)
 		return err;
-	size_t total = (size_t)op->hdr_len + pkt->payload_len + bth->pad;
+	size_t total = (size_t)op->hdr_len + (payload_apart ? 0 : pkt->payload_len) + bth->pad;
 	if (room < total + UROCE_ICRC_LEN)
 		return UROCE_WIRE_ERR_NO_SPACE;
 
@@ -502,10 +504,13 @@ static enum uroce_wire_err build_ib_body(struct uroce_pkt *pkt, uint8_t *out, si
 			return err;
 		at += uroce_ext_hdr_order[i].len;
 	}
-	/* A payload already gathered in place (out + hdr_len) is not copied again. */
-	if (pkt->payload_len && pkt->payload != out + at)
-		memmove(out + at, pkt->payload, pkt->payload_len);
-	memset(out + at + pkt->payload_len, 0, bth->pad);
+	if (!payload_apart) {
+		/* A payload already gathered in place (out + hdr_len) is not copied again. */
+		if (pkt->payload_len && pkt->payload != out + at)
+			memmove(out + at, pkt->payload, pkt->payload_len);
+		at += pkt->payload_len;
+	}
+	memset(out + at, 0, bth->pad);
 	*body_len = total;
 	return UROCE_WIRE_OK;
 }
@@ -581,7 +586,7 @@ static enum uroce_wire_err build_from_l3(struct uroce_pkt *pkt, uint8_t *out, si
 	if (cap < l3 + hl)
 		return UROCE_WIRE_ERR_NO_SPACE;
 	size_t body;
-	enum uroce_wire_err err = build_ib_body(pkt, out + l3 + hl, cap - l3 - hl, &body);
+	enum uroce_wire_err err = build_ib_body(pkt, out + l3 + hl, cap - l3 - hl, false, &body);
 	if (err)
 		return err;
 	err = build_l3(pkt, kind, out + l3, body + UROCE_ICRC_LEN);
@@ -638,6 +643,15 @@ enum uroce_wire_err uroce_build_frame(struct uroce_pkt *pkt, uint8_t *out, size_
 	return UROCE_WIRE_OK;
 }
 
+/* The offsets of a UDP payload (BTH first) whose ICRC starts at icrc_at. */
+static void set_ib_offsets(struct uroce_pkt *pkt, size_t icrc_at)
+{
+	memset(&pkt->off, 0, sizeof(pkt->off));
+	pkt->off.payload = pkt->op->hdr_len;
+	pkt->off.icrc = (uint16_t)icrc_at;
+	pkt->off.end = (uint16_t)(icrc_at + UROCE_ICRC_LEN);
+}
+
 enum uroce_wire_err uroce_build_ib(struct uroce_pkt *pkt, uint8_t *out, size_t cap, size_t *out_len)
 {
 	if (!pkt || !out || !out_len)
@@ -646,13 +660,10 @@ enum uroce_wire_err uroce_build_ib(struct uroce_pkt *pkt, uint8_t *out, size_t c
 	if (kind == UROCE_L3_NONE && (pkt->hdrs & (UROCE_HDR_IPV4 | UROCE_HDR_IPV6 | UROCE_HDR_GRH | UROCE_HDR_UDP)))
 		return UROCE_WIRE_ERR_INVALID_ARG;
 	size_t body;
-	enum uroce_wire_err err = build_ib_body(pkt, out, cap, &body);
+	enum uroce_wire_err err = build_ib_body(pkt, out, cap, false, &body);
 	if (err)
 		return err;
-	memset(&pkt->off, 0, sizeof(pkt->off));
-	pkt->off.payload = pkt->op->hdr_len;
-	pkt->off.icrc = (uint16_t)body;
-	pkt->off.end = (uint16_t)(body + UROCE_ICRC_LEN);
+	set_ib_offsets(pkt, body);
 	*out_len = body + UROCE_ICRC_LEN;
 	if (kind == UROCE_L3_NONE) { /* the port writes the ICRC over the headers it sends */
 		pkt->icrc = 0;
@@ -665,5 +676,23 @@ enum uroce_wire_err uroce_build_ib(struct uroce_pkt *pkt, uint8_t *out, size_t c
 		return err;
 	pkt->icrc = uroce_icrc_parts(kind, l3hdr, out, body);
 	put_le32(out + body, pkt->icrc);
+	return UROCE_WIRE_OK;
+}
+
+enum uroce_wire_err uroce_build_ib_apart(struct uroce_pkt *pkt, uint8_t *out, size_t cap, size_t *hdr_len,
+					 size_t *out_len)
+{
+	if (!pkt || !out || !hdr_len || !out_len || (pkt->hdrs & (UROCE_HDR_IPV4 | UROCE_HDR_IPV6 | UROCE_HDR_GRH |
+								   UROCE_HDR_UDP | UROCE_HDR_ETH)))
+		return UROCE_WIRE_ERR_INVALID_ARG;
+	size_t body;
+	enum uroce_wire_err err = build_ib_body(pkt, out, cap, true, &body);
+	if (err)
+		return err;
+	*hdr_len = pkt->op->hdr_len;
+	set_ib_offsets(pkt, body + pkt->payload_len);
+	pkt->icrc = 0;
+	put_le32(out + body, 0);
+	*out_len = body + UROCE_ICRC_LEN;
 	return UROCE_WIRE_OK;
 }

@@ -174,6 +174,13 @@ enum uroce_wire_err uroce_build_frame(struct uroce_pkt *pkt, uint8_t *out, size_
 enum uroce_wire_err uroce_build_ip(struct uroce_pkt *pkt, uint8_t *out, size_t cap, size_t *out_len);
 enum uroce_wire_err uroce_build_ib(struct uroce_pkt *pkt, uint8_t *out, size_t cap, size_t *out_len);
 
+/* The UDP payload with the payload left where it is: writes the headers
+ * (*hdr_len bytes), then pad and a zero ICRC, *out_len bytes in all. On the
+ * wire the payload (pkt->payload, pkt->payload_len) goes between the two;
+ * the port writes the ICRC. pkt->hdrs must name no L2/L3 header. */
+enum uroce_wire_err uroce_build_ib_apart(struct uroce_pkt *pkt, uint8_t *out, size_t cap, size_t *hdr_len,
+					 size_t *out_len);
+
 /* Which L3 a packet has. */
 enum uroce_l3_kind uroce_pkt_l3(const struct uroce_pkt *pkt);
 

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "wire/aeth.h"
 #include "wire/bytes.h"
+#include "wire/icrc.h"
 #include "wire/packet.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -143,6 +144,33 @@ static void check_same_fields(const struct uroce_pkt *a, const struct uroce_pkt 
 	CHECK_EQ_U64(a->icrc, b->icrc);
 }
 
+/* The zero-copy send's view: headers, then the payload from elsewhere, then
+ * pad and ICRC; joined, the same bytes as the frame's, and the ICRC over the
+ * pieces is the frame's. */
+static void check_payload_apart(const struct uroce_pkt *p, const uint8_t *frame, size_t frame_len)
+{
+	uint8_t out[UROCE_MAX_FRAME], joined[UROCE_MAX_FRAME];
+	struct uroce_pkt r = *p;
+	r.hdrs &= ~(unsigned)(UROCE_HDR_ETH | UROCE_HDR_IPV4 | UROCE_HDR_IPV6 | UROCE_HDR_GRH | UROCE_HDR_UDP);
+	size_t hdr_len = 0, out_len = 0;
+	CHECK(uroce_build_ib_apart(&r, out, sizeof(out), &hdr_len, &out_len) == UROCE_WIRE_OK);
+	CHECK_EQ_U64(hdr_len, p->op->hdr_len);
+	CHECK_EQ_U64(out_len + p->payload_len, frame_len - p->off.bth);
+	memcpy(joined, out, hdr_len);
+	if (p->payload_len)
+		memcpy(joined + hdr_len, p->payload, p->payload_len);
+	memcpy(joined + hdr_len + p->payload_len, out + hdr_len, out_len - hdr_len);
+	size_t ib_len = frame_len - p->off.bth;
+	CHECK_MEM_EQ(joined, frame + p->off.bth, ib_len - 4); /* the ICRC is left 0 for the port */
+	struct uroce_span parts[3] = {
+		{out, hdr_len}, {p->payload, p->payload_len}, {out + hdr_len, out_len - hdr_len - 4}};
+	enum uroce_l3_kind l3 = uroce_pkt_l3(p);
+	CHECK_EQ_U64(uroce_icrc_gather(l3, frame + p->off.l3, parts, 3), p->icrc);
+	CHECK(uroce_build_ib_apart(&r, out, hdr_len + 3, &hdr_len, &out_len) == UROCE_WIRE_ERR_NO_SPACE);
+	r.hdrs |= UROCE_HDR_IPV4;
+	CHECK(uroce_build_ib_apart(&r, out, sizeof(out), &hdr_len, &out_len) == UROCE_WIRE_ERR_INVALID_ARG);
+}
+
 static void test_round_trips(void)
 {
 	static const enum uroce_l3_kind l3s[] = {UROCE_L3_IPV4, UROCE_L3_IPV6, UROCE_L3_GRH};
@@ -194,6 +222,7 @@ static void test_round_trips(void)
 				CHECK_EQ_U64(ip_len, len - p.off.l3);
 				CHECK_MEM_EQ(ib, frame + p.off.l3, ip_len);
 				CHECK(uroce_parse_ip(ib, ip_len, 0, &s) == UROCE_WIRE_OK);
+				check_payload_apart(&p, frame, len);
 			}
 		}
 	}
