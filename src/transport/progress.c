@@ -21,6 +21,10 @@
 /* A busy poller holds an ACK for the application's answer to carry, until a
  * poll finds nothing or for this many polls at most. */
 #define ACK_DEFER_POLLS 16u
+/* A batch of this many datagrams or more is a stream, not a request waiting
+ * for its answer: its ACK goes at once (held, it would stall the sender's
+ * window until the stream paused). */
+#define ACK_DEFER_MAX_BATCH 8
 
 static bool same_ip(const struct uroce_addr *a, const struct uroce_addr *b)
 {
@@ -93,11 +97,12 @@ unsigned progress_rx(struct uroce_device *dev, unsigned budget, bool defer_acks)
 				acked[nacked++] = qp;
 		}
 		/* One ACK per QP per batch covers every packet that asked. */
-		if (defer_acks && nacked && !dev->acks_deferred) {
+		bool defer = defer_acks && n < ACK_DEFER_MAX_BATCH;
+		if (defer && nacked && !dev->acks_deferred) {
 			dev->acks_deferred = true;
 			dev->acks_deferred_polls = 0;
 		}
-		for (unsigned k = 0; k < nacked && !defer_acks; k++)
+		for (unsigned k = 0; k < nacked && !defer; k++)
 			responder_flush_acks(acked[k]);
 		tx_flush(dev);
 		if (n < UROCE_RX_BATCH)

@@ -12,8 +12,15 @@
  * upper 16 coefficients are the check left. x is invertible mod P (P(0) = 1). */
 #include "wire/icrc.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <threads.h>
+
+#include "wire/crc32.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define CRC32_POLY_REFLECTED 0xEDB88320u
 #define ONE 0x80000000u /* the polynomial 1 */
@@ -40,6 +47,23 @@ static uint32_t mulmod(uint32_t a, uint32_t b)
 	return p;
 }
 
+#if defined(__x86_64__)
+/* a * b mod P with one carry-less multiply: shifted left by one, the 63-bit
+ * product of two reflected values is the 64-bit reflected H(x) x^32 + L(x)
+ * (H in the low half), and H x^32 mod P is what the CRC register makes of H
+ * followed by four zero bytes. A solve per received GSO segment made the
+ * bit-serial mulmod a tenth of a receiving thread's time. */
+__attribute__((target("pclmul"))) static uint32_t mulmod_clmul(uint32_t a, uint32_t b)
+{
+	static const uint8_t zero[4];
+	__m128i p = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)a), _mm_cvtsi32_si128((int)b), 0);
+	uint64_t c = (uint64_t)_mm_cvtsi128_si64(p) << 1;
+	return (uint32_t)(c >> 32) ^ uroce_crc32_update((uint32_t)c, zero, sizeof zero);
+}
+#endif
+
+static bool have_clmul;
+
 /* c * x^-1 mod P: undoes one step of the CRC register. P's x^0 term is set,
  * so a step that reduced leaves bit 31 set. */
 static uint32_t div_x(uint32_t c)
@@ -49,6 +73,9 @@ static uint32_t div_x(uint32_t c)
 
 static void build_tables(void)
 {
+#if defined(__x86_64__)
+	have_clmul = __builtin_cpu_supports("pclmul");
+#endif
 	inv_x8[0][0] = ONE;
 	for (int j = 1; j < 256; j++) {
 		uint32_t c = inv_x8[0][j - 1];
@@ -84,7 +111,11 @@ bool uroce_icrc_solve_ipv4_id_xor(uint32_t icrc_xor, size_t ib_len, uint16_t *id
 		cache[slot].bytes = (uint32_t)bytes;
 		cache[slot].inv = inv;
 	}
+#if defined(__x86_64__)
+	uint32_t m = have_clmul ? mulmod_clmul(icrc_xor, inv) : mulmod(icrc_xor, inv);
+#else
 	uint32_t m = mulmod(icrc_xor, inv);
+#endif
 	if (m & 0xffffu)
 		return false;
 	/* Coefficient x^(15 - j) is the identification's bit 15 - j on the wire:
