@@ -71,6 +71,12 @@ if [ "$mode" = netns ]; then
 	server_side=(ip netns exec "$NETNS_A")
 	client_side=(ip netns exec "$NETNS_B")
 fi
+# Each side on its own CPU, as the benchmarks run: left to the scheduler, the
+# two sides' threads sometimes share one and the figures scatter.
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	server_side+=(taskset -c 1)
+	client_side+=(taskset -c 0)
+fi
 
 # pair NAME TOOL ARGS...: a server and a client of TOOL with ARGS; the client's JSON goes to $workdir/NAME.json.
 pair() {
