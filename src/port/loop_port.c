@@ -96,7 +96,7 @@ static int loop_send(struct uroce_port *port, struct uroce_dgram *dgrams, unsign
 		struct uroce_dgram *d = &dgrams[i];
 		uint32_t len = uroce_dgram_wire_len(d);
 		if (len < UROCE_PORT_MIN_DGRAM || len > UROCE_PORT_MAX_DGRAM || len + l3_len > p->base.netdev_mtu ||
-		    (d->payload && (d->split < 12 || d->split + 4 > d->len))) {
+		    !uroce_dgram_split_ok(d)) {
 			snprintf(p->base.error, sizeof p->base.error,
 				 "datagram of %u bytes refused: the loop carries %u to %u bytes (MTU %u)", len,
 				 (unsigned)UROCE_PORT_MIN_DGRAM, p->base.netdev_mtu - l3_len, p->base.netdev_mtu);

@@ -42,6 +42,12 @@ static inline uint32_t uroce_dgram_wire_len(const struct uroce_dgram *d)
 	return d->len + (d->payload ? d->payload_len : 0);
 }
 
+/* A payload sent apart needs at least the BTH before it and the ICRC after it. */
+static inline bool uroce_dgram_split_ok(const struct uroce_dgram *d)
+{
+	return !d->payload || (d->split >= 12 && d->split + 4 <= d->len);
+}
+
 struct uroce_port;
 
 struct uroce_port_stats {
@@ -51,7 +57,7 @@ struct uroce_port_stats {
 	uint64_t rx_runts;        /* dropped: shorter than BTH + ICRC */
 	uint64_t rx_icrc_solved;  /* accepted after solving for the sender's IPv4 identification */
 	uint64_t rx_icrc_id_unbelieved; /* an identification fitted the ICRC but not the sender's sequence: dropped */
-	uint64_t rx_dropped;      /* arrived but no room: socket receive buffer or loop queue full (see refresh_stats) */
+	uint64_t rx_dropped;      /* arrived to no room: socket buffer or loop queue full (see refresh_stats) */
 };
 
 struct uroce_port_ops {

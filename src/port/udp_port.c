@@ -161,7 +161,7 @@ static bool tx_valid(struct udp_port *p, const struct uroce_dgram *d)
 {
 	char where[64];
 	uint32_t len = uroce_dgram_wire_len(d);
-	if (len < UROCE_PORT_MIN_DGRAM || len > UDP_MAX_PAYLOAD || (d->payload && (d->split < 12 || d->split + 4 > d->len))) {
+	if (len < UROCE_PORT_MIN_DGRAM || len > UDP_MAX_PAYLOAD || !uroce_dgram_split_ok(d)) {
 		snprintf(p->base.error, sizeof p->base.error,
 			 "datagram of %u bytes refused: a RoCE v2 datagram has %u to %u bytes", len,
 			 (unsigned)UROCE_PORT_MIN_DGRAM, (unsigned)UDP_MAX_PAYLOAD);
@@ -223,7 +223,8 @@ static unsigned tx_build(struct udp_port *p, unsigned m, struct uroce_dgram *d, 
 		uroce_port_write_icrc(&p->base.local, &d[k], (uint16_t)k);
 		if (d[k].payload) {
 			v[nv++] = (struct iovec){.iov_base = d[k].data, .iov_len = d[k].split};
-			v[nv++] = (struct iovec){.iov_base = (void *)(uintptr_t)d[k].payload, .iov_len = d[k].payload_len};
+			v[nv++] = (struct iovec){.iov_base = (void *)(uintptr_t)d[k].payload,
+						 .iov_len = d[k].payload_len};
 			v[nv++] = (struct iovec){.iov_base = d[k].data + d[k].split, .iov_len = d[k].len - d[k].split};
 		} else {
 			v[nv++] = (struct iovec){.iov_base = d[k].data, .iov_len = d[k].len};
@@ -319,9 +320,9 @@ static int udp_send(struct uroce_port *port, struct uroce_dgram *d, unsigned cou
 				no_gso_until = p->tx_first[0] + p->tx_count[0];
 				continue;
 			}
-			snprintf(p->base.error, sizeof p->base.error, "sending %u bytes to %s: %s%s", uroce_dgram_wire_len(&d[i]),
-				 uroce_port_addr_str(&d[i].peer, where, sizeof where), strerror(err),
-				 err == EMSGSIZE ? " (larger than the path MTU; IP fragmentation is off)" : "");
+			snprintf(p->base.error, sizeof p->base.error, "sending %u bytes to %s: %s%s",
+				 uroce_dgram_wire_len(&d[i]), uroce_port_addr_str(&d[i].peer, where, sizeof where),
+				 strerror(err), err == EMSGSIZE ? " (larger than the path MTU; IP fragmentation is off)" : "");
 			p->base.stats.tx_errors++;
 			i = p->tx_first[0] + 1;
 			continue;
