@@ -211,3 +211,9 @@ int rc_next_event(struct uroce_device *dev, int timeout_ms)
 	struct uroce_async_event ev;
 	return uroce_get_async_event(dev, &ev) == 0 ? (int)ev.event_type : -1;
 }
+
+void rc_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}

@@ -55,6 +55,7 @@ struct uroce_sge rc_sge(const struct rc_end *end, size_t off, uint32_t len);
 int rc_post(struct rc_end *end, enum uroce_wr_opcode op, uint64_t wr_id, struct uroce_sge *sge, uint64_t raddr,
 	    uint32_t rkey);
 enum uroce_qp_state rc_qp_state(struct uroce_qp *qp);
+void rc_sleep_ms(int ms);
 /* The next async event of dev within timeout_ms (its type), or -1. */
 int rc_next_event(struct uroce_device *dev, int timeout_ms);
 

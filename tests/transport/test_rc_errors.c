@@ -8,12 +8,6 @@
 #include "check.h"
 #include "rc_pair.h"
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
-
 static void test_rnr_then_success(void)
 {
 	struct rc_pair_opts o = {.min_rnr_timer = 1};
@@ -21,7 +15,7 @@ static void test_rnr_then_success(void)
 	CHECK(rc_pair_open(&o, &a, &b) == 0);
 	struct uroce_sge s = rc_sge(&a, 0, 100);
 	CHECK(rc_post(&a, UROCE_WR_SEND, 1, &s, 0, 0) == 0);
-	sleep_ms(20); /* RNR NAKs go back and forth meanwhile */
+	rc_sleep_ms(20); /* RNR NAKs go back and forth meanwhile */
 	struct uroce_sge r = rc_sge(&b, 0, 4096);
 	struct uroce_recv_wr rwr = {.wr_id = 2, .sg_list = &r, .num_sge = 1};
 	struct uroce_recv_wr *rbad;

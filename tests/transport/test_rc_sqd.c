@@ -4,7 +4,6 @@
  * requests that waited are sent. */
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "rc_pair.h"
@@ -33,12 +32,6 @@ static bool draining(struct uroce_qp *qp)
 	return attr.sq_draining != 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
-
 int main(void)
 {
 	enum { BIG = 1 << 20, SMALL = 3000, SMALL_AT = BIG + 4096 };
@@ -55,7 +48,7 @@ int main(void)
 	uroce_loop_port_set_filter(a.port, drop_after, &dr);
 	struct uroce_sge big = rc_sge(&a, 0, BIG);
 	CHECK(rc_post(&a, UROCE_WR_RDMA_WRITE, 1, &big, (uintptr_t)b.buf, uroce_mr_rkey(b.mr)) == 0);
-	sleep_ms(5); /* the window fills; everything past the third packet is lost */
+	rc_sleep_ms(5); /* the window fills; everything past the third packet is lost */
 
 	struct uroce_qp_attr attr = {.qp_state = UROCE_QPS_SQD, .en_sqd_async_notify = 1};
 	CHECK(uroce_modify_qp(a.qp, &attr, UROCE_QP_STATE | UROCE_QP_EN_SQD_ASYNC_NOTIFY) == 0);
