@@ -125,6 +125,20 @@ enum mr_check mr_check(struct uroce_device *dev, struct uroce_pd *pd, uint32_t k
 	return MR_OK;
 }
 
+/* The memory behind n bytes at offset into one SGE, if its lkey, range and
+ * access check out; NULL otherwise. */
+static uint8_t *sge_mem(struct uroce_device *dev, struct uroce_pd *pd, const struct uroce_sge *sge, uint32_t offset,
+			uint32_t n, int access)
+{
+	if (sge->addr + offset < sge->addr)
+		return NULL;
+	uint64_t addr = sge->addr + offset;
+	struct uroce_mr *mr;
+	if (mr_check(dev, pd, sge->lkey, addr, n, access, &mr) != MR_OK)
+		return NULL;
+	return mr->addr + (addr - (uint64_t)(uintptr_t)mr->addr);
+}
+
 /* Copies between the SGE list (from byte offset on) and buf. */
 static enum uroce_wc_status sge_copy(struct uroce_device *dev, struct uroce_pd *pd, const struct uroce_sge *sge,
 				     uint32_t num_sge, uint32_t offset, uint8_t *buf, uint32_t len, bool into_sges)
@@ -143,13 +157,9 @@ static enum uroce_wc_status sge_copy(struct uroce_device *dev, struct uroce_pd *
 		uint32_t n = sge[i].length - offset;
 		if (n > len)
 			n = len;
-		if (sge[i].addr + offset < sge[i].addr)
+		uint8_t *mem = sge_mem(dev, pd, &sge[i], offset, n, access);
+		if (!mem)
 			return UROCE_WC_LOC_PROT_ERR;
-		uint64_t addr = sge[i].addr + offset;
-		struct uroce_mr *mr;
-		if (mr_check(dev, pd, sge[i].lkey, addr, n, access, &mr) != MR_OK)
-			return UROCE_WC_LOC_PROT_ERR;
-		uint8_t *mem = mr->addr + (addr - (uint64_t)(uintptr_t)mr->addr);
 		if (into_sges)
 			memcpy(mem, buf, n);
 		else
@@ -167,13 +177,9 @@ const uint8_t *sge_direct(struct uroce_device *dev, struct uroce_pd *pd, const s
 	uint32_t i = 0;
 	while (i < num_sge && offset >= sge[i].length)
 		offset -= sge[i++].length;
-	if (i == num_sge || len > sge[i].length - offset || sge[i].addr + offset < sge[i].addr)
+	if (i == num_sge || len > sge[i].length - offset)
 		return NULL;
-	uint64_t addr = sge[i].addr + offset;
-	struct uroce_mr *mr;
-	if (mr_check(dev, pd, sge[i].lkey, addr, len, 0, &mr) != MR_OK)
-		return NULL;
-	return mr->addr + (addr - (uint64_t)(uintptr_t)mr->addr);
+	return sge_mem(dev, pd, &sge[i], offset, len, 0);
 }
 
 enum uroce_wc_status sge_gather(struct uroce_device *dev, struct uroce_pd *pd, const struct uroce_sge *sge,
