@@ -90,6 +90,8 @@ struct udp_port {
 	unsigned rx_count, rx_msg;
 	unsigned rx_dirty; /* headers recvmmsg has written into since they were last reset */
 	unsigned rx_want;  /* messages to ask the next recvmmsg for: RX_BATCH_BYTES over the last sizes seen */
+	bool rx_idle;      /* the last receive found nothing */
+	bool rx_lone;      /* the last receive that found something found one datagram */
 	uint32_t rx_off;
 	uint8_t *rx_mem;
 	struct rx_meta rx_meta[RX_BATCH];
@@ -390,17 +392,28 @@ static void rx_parse_ctrl(struct udp_port *p, unsigned m)
 	}
 }
 
-/* One recvmmsg. Returns messages received, 0 if none, or -errno. */
+/* One recvmmsg (or recvmsg). Returns messages received, 0 if none, or -errno. */
 static int rx_fill(struct udp_port *p)
 {
 	rx_reset(p, p->rx_dirty);
 	p->rx_dirty = 0;
 	/* Straight to the kernel: glibc's wrapper is a cancellation point, and its
 	 * bookkeeping is a tenth of a busy poller's time in user space. */
+	/* Waiting for one datagram at a time (a ping-pong): recvmsg, since
+	 * recvmmsg would go back to the socket for a second one and find none. */
+	bool single = p->rx_idle && p->rx_lone;
 	int got;
-	do
-		got = (int)syscall(SYS_recvmmsg, p->fd, p->rx_msgs, p->rx_want, MSG_DONTWAIT, NULL);
-	while (got < 0 && errno == EINTR);
+	do {
+		if (single) {
+			long r = syscall(SYS_recvmsg, p->fd, &p->rx_msgs[0].msg_hdr, MSG_DONTWAIT);
+			if (r >= 0)
+				p->rx_msgs[0].msg_len = (unsigned)r;
+			got = r < 0 ? -1 : 1;
+		} else {
+			got = (int)syscall(SYS_recvmmsg, p->fd, p->rx_msgs, p->rx_want, MSG_DONTWAIT, NULL);
+		}
+	} while (got < 0 && errno == EINTR);
+	p->rx_idle = got <= 0;
 	if (got < 0) {
 		int err = errno;
 		if (err == EAGAIN || err == EWOULDBLOCK)
@@ -409,6 +422,7 @@ static int rx_fill(struct udp_port *p)
 		return -err;
 	}
 	p->rx_dirty = (unsigned)got;
+	p->rx_lone = got == 1;
 	size_t bytes = 0;
 	for (int m = 0; m < got; m++) {
 		rx_parse_ctrl(p, (unsigned)m);

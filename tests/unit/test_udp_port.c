@@ -2,7 +2,8 @@
  * root needed: mixed batches with GSO runs arrive byte for byte through GRO
  * with valid ICRCs; a plain UDP socket's bad ICRCs and runts are dropped and
  * counted; an ICRC made for another IPv4 identification is solved; TOS and
- * TTL come only when asked for; the socket's drops are counted. */
+ * TTL come only when asked for; the socket's drops are counted; a burst after
+ * a lone datagram and an empty poll (recvmsg, then recvmmsg) arrives whole. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -319,6 +320,52 @@ static void drops_counted(uint16_t base)
 	pb->ops->destroy(pb);
 }
 
+/* A ping-pong's lone datagram and empty poll switch the port to recvmsg; a
+ * burst that follows must still arrive whole, with its TOS and sender. */
+static void lone_then_burst(uint16_t base)
+{
+	uint16_t port_a = base, port_b = (uint16_t)(base + 100);
+	struct uroce_port *pa = open_port("127.0.0.1", &port_a), *pb = open_port("127.0.0.2", &port_b);
+	CHECK(pa != NULL && pb != NULL);
+	if (!pa || !pb)
+		return;
+	CHECK_EQ_U64(pb->ops->rx_ip_fields(pb), 0);
+	enum { BURST = 40, LEN = 300 };
+	static uint8_t bufs[BURST + 1][LEN];
+	for (unsigned round = 0; round < 3; round++) {
+		struct uroce_dgram d = {.data = bufs[0], .len = LEN, .peer = pb->local};
+		test_make_dgram(bufs[0], LEN, round);
+		CHECK_EQ_U64(uroce_port_send(pa, &d, 1), 1);
+		struct uroce_dgram r[BURST];
+		uint8_t *copies[BURST];
+		CHECK_EQ_U64(receive(pb, r, copies, 1, 64), 1);
+		CHECK(r[0].len == LEN && memcmp(copies[0], bufs[0], LEN) == 0);
+		free(copies[0]);
+		struct uroce_dgram none[4];
+		CHECK_EQ_U64(uroce_port_recv(pb, none, 4), 0);
+		/* One datagram a send: separate skbs, not one GRO buffer. */
+		for (unsigned i = 1; i <= BURST; i++) {
+			test_make_dgram(bufs[i], LEN, round * 100 + i);
+			d = (struct uroce_dgram){.data = bufs[i], .len = LEN, .peer = pb->local, .tos = (uint8_t)(i * 4)};
+			CHECK_EQ_U64(uroce_port_send(pa, &d, 1), 1);
+		}
+		unsigned got = receive(pb, r, copies, BURST, 64), bad = 0;
+		CHECK_EQ_U64(got, BURST);
+		for (unsigned i = 0; i < got; i++) {
+			if (r[i].len != LEN || memcmp(copies[i], bufs[i + 1], LEN) != 0 || r[i].tos != (i + 1) * 4 ||
+			    r[i].ttl != 64 || memcmp(&r[i].peer, &pa->local, sizeof pa->local) != 0)
+				bad++;
+			free(copies[i]);
+		}
+		CHECK_EQ_U64(bad, 0);
+	}
+	CHECK_EQ_U64(pb->stats.rx_dgrams, 3 * (BURST + 1));
+	CHECK_EQ_U64(pb->stats.rx_icrc_errors, 0);
+	printf("lone datagram, empty poll, then %u one by one: all whole, 3 rounds\n", BURST);
+	pa->ops->destroy(pa);
+	pb->ops->destroy(pb);
+}
+
 int main(void)
 {
 	uint16_t base = (uint16_t)(20000 + (getpid() % 4000) * 10);
@@ -337,5 +384,6 @@ int main(void)
 	foreign_sender("::1", "::1", (uint16_t)(base + 4));
 	open_errors((uint16_t)(base + 5));
 	drops_counted((uint16_t)(base + 9));
+	lone_then_burst((uint16_t)(base + 10));
 	return check_exit_code("udp_port");
 }
