@@ -8,7 +8,9 @@
  *
  * Stream modes (plain, mmsg, gso) send for -t seconds or -n messages; the
  * server counts what arrives and reports it back. Ping-pong modes (pingpong,
- * pingpong-busy) time round trips at the client. A TCP connection to the same
+ * pingpong-busy) time round trips at the client; --with-ack sends each of their
+ * messages as a GSO pair of equal datagrams, what an RC reply and the ACK that
+ * travels with it cost (the floor for RC latency). A TCP connection to the same
  * address and port carries the parameters and the receiver's counts, so the
  * client prints the whole result. Only numeric addresses are accepted (no
  * name look-ups), and every wait is bounded. Reports, never asserts, timings. */
@@ -74,6 +76,7 @@ struct ctl {
 	uint64_t span_ns;  /* REPORT: first to last receive call */
 	uint64_t cpu_ns;   /* REPORT: server thread CPU time in the session */
 	uint64_t truncated;
+	uint32_t pair_seg; /* RUN, ping-pong --with-ack: each message is two datagrams of this size */
 	char text[96];     /* ERROR: what went wrong */
 };
 
@@ -598,7 +601,46 @@ static bool serve_stream(int conn, int fd, const struct ctl *run, struct ctl *re
 	return ok;
 }
 
-/* Echo each datagram back until the client's DONE. */
+/* Sends a ping-pong message: one datagram, or (pair_seg) two in one GSO send. */
+static ssize_t pp_send(int fd, const uint8_t *buf, size_t len, uint32_t pair_seg)
+{
+	if (!pair_seg)
+		return sendto(fd, buf, len, 0, NULL, 0);
+	struct iovec v = {.iov_base = (void *)(uintptr_t)buf, .iov_len = 2 * (size_t)pair_seg};
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} c;
+	struct msghdr h = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	uint16_t seg = (uint16_t)pair_seg;
+	memcpy(CMSG_DATA(cm), &seg, sizeof seg);
+	return sendmsg(fd, &h, 0);
+}
+
+/* The rest of a pair whose first got bytes came: the second datagram, if
+ * GRO did not bring both at once. Spins (busy) or waits up to the socket's
+ * receive timeout. Returns the pair's length, or -1. */
+static ssize_t pp_recv_rest(int fd, uint8_t *buf, size_t size, ssize_t got, uint32_t pair_seg, bool busy)
+{
+	if (!pair_seg || got < 0 || (size_t)got >= 2 * (size_t)pair_seg)
+		return got;
+	uint64_t t0 = now_ns();
+	for (;;) {
+		ssize_t n = recv(fd, buf + got, size - (size_t)got, busy ? MSG_DONTWAIT : 0);
+		if (n >= 0)
+			return got + n;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (!busy || now_ns() - t0 > (uint64_t)RX_TIMEOUT_MS * 1000000u)
+			return -1;
+	}
+}
+
+/* Echo each datagram (or pair) back until the client's DONE. */
 static bool serve_pingpong(int conn, int fd, const struct ctl *run, struct ctl *rep)
 {
 	static uint8_t buf[RX_BUF];
@@ -608,8 +650,10 @@ static bool serve_pingpong(int conn, int fd, const struct ctl *run, struct ctl *
 
 	for (;;) {
 		ssize_t n = recvfrom(fd, buf, sizeof buf, busy ? MSG_DONTWAIT : 0, NULL, NULL);
+		if (n >= 0)
+			n = pp_recv_rest(fd, buf, sizeof buf, n, run->pair_seg, busy);
 		if (n >= 0) {
-			while (sendto(fd, buf, (size_t)n, 0, NULL, 0) < 0 && send_retryable(errno))
+			while (pp_send(fd, buf, (size_t)n, run->pair_seg) < 0 && send_retryable(errno))
 				;
 			rep->dgrams++;
 			rep->bytes += (uint64_t)n;
@@ -693,7 +737,7 @@ static void serve_session(int conn, const struct ctl *run)
 		reply_error(conn, errno, "UDP socket set-up failed");
 		goto out;
 	}
-	if (mode == MODE_GSO && !set_int(fd, SOL_UDP, UDP_GRO, 1, "UDP_GRO")) {
+	if ((mode == MODE_GSO || run->pair_seg) && !set_int(fd, SOL_UDP, UDP_GRO, 1, "UDP_GRO")) {
 		reply_error(conn, errno, "UDP_GRO not supported");
 		goto out;
 	}
@@ -813,6 +857,7 @@ struct opts {
 	int cpu, server_cpu;
 	unsigned reps;
 	bool split, header, secs_given;
+	bool with_ack; /* ping-pong: each message goes as a GSO pair of equal datagrams */
 	const char *json;
 	double wait_s;
 };
@@ -851,6 +896,7 @@ static bool run_pingpong(int fd, const struct opts *o, size_t size, struct pp_re
 {
 	static uint8_t tx[RX_BUF], rx[RX_BUF];
 	bool busy = o->mode == MODE_PINGPONG_BUSY;
+	uint32_t pair_seg = o->with_ack ? (uint32_t)size : 0;
 	uint64_t total = o->warmup + o->count;
 	uint64_t *samples = malloc(o->count * sizeof *samples);
 	const uint64_t reply_timeout = 1000000000u; /* 1 s: a loss, not a slow path */
@@ -865,8 +911,10 @@ static bool run_pingpong(int fd, const struct opts *o, size_t size, struct pp_re
 	uint32_t seq = 0;
 	for (uint64_t it = 0; it < total && now_ns() < end; it++) {
 		put_seq(tx, size, ++seq);
+		if (pair_seg)
+			put_seq(tx + size, size, seq);
 		uint64_t t0 = now_ns(), t1 = 0;
-		while (sendto(fd, tx, size, 0, NULL, 0) < 0) {
+		while (pp_send(fd, tx, size, pair_seg) < 0) {
 			if (!send_retryable(errno)) {
 				fprintf(stderr, "udp_baseline: send: %s\n", strerror(errno));
 				free(samples);
@@ -875,8 +923,13 @@ static bool run_pingpong(int fd, const struct opts *o, size_t size, struct pp_re
 		}
 		for (;;) {
 			ssize_t n = recvfrom(fd, rx, sizeof rx, busy ? MSG_DONTWAIT : 0, NULL, NULL);
+			if (n >= 0 && pair_seg && (n = pp_recv_rest(fd, rx, sizeof rx, n, pair_seg, busy)) < 0)
+				errno = EAGAIN; /* the pair's second half is late: counted as a lost reply */
 			if (n >= 0) {
-				if (seq_matches(rx, (size_t)n, size, seq)) {
+				bool match = pair_seg ? (size_t)n == 2 * size && seq_matches(rx, size, size, seq) &&
+								seq_matches(rx + size, size, size, seq)
+						      : seq_matches(rx, (size_t)n, size, seq);
+				if (match) {
 					t1 = now_ns();
 					break;
 				}
@@ -1018,7 +1071,7 @@ static void print_row(FILE *f, const struct report *r)
 	if (!r->skipped && is_stream(o->mode) && r->reps > 1)
 		snprintf(range, sizeof range, "rx %.2f-%.2f Gb/s over %u runs%s", r->gbps_min, r->gbps_max, r->reps,
 			 r->note[0] ? "; " : "");
-	fprintf(f, " %7s  %s%s\n", cpus, range, r->note);
+	fprintf(f, " %7s  %s%s%s\n", cpus, range, o->with_ack ? "with ACK (GSO pairs)" : "", r->note);
 }
 
 static bool write_json(const char *path, const struct report *r)
@@ -1031,9 +1084,11 @@ static bool write_json(const char *path, const struct report *r)
 	}
 	fprintf(f, "{\"benchmark\": \"udp_baseline\", \"mode\": \"%s\", \"family\": \"%s\", \"path_mtu\": %d, "
 		   "\"max_payload\": %zu, \"size\": %zu, \"datagram\": %zu, \"datagrams_per_message\": %zu, "
-		   "\"split\": %s, \"client_cpu\": %d, \"server_cpu\": %d, \"skipped\": %s, \"note\": ",
+		   "\"split\": %s, \"with_ack\": %s, \"client_cpu\": %d, \"server_cpu\": %d, \"skipped\": %s, "
+		   "\"note\": ",
 		mode_names[o->mode], family_name(r->plan.family), r->plan.mtu, r->plan.max_payload, r->plan.size,
-		r->plan.dgram, r->plan.per_msg, r->plan.per_msg > 1 ? "true" : "false", o->cpu, o->server_cpu,
+		r->plan.dgram, r->plan.per_msg, r->plan.per_msg > 1 ? "true" : "false", o->with_ack ? "true" : "false",
+		o->cpu, o->server_cpu,
 		r->skipped ? "true" : "false");
 	json_write_string(f, r->note);
 	if (r->skipped) {
@@ -1097,6 +1152,7 @@ static int client_session(int fd, const struct addr *server, const struct addr *
 	m.cpu = o->server_cpu;
 	m.count = is_stream(o->mode) && o->count != 0 ? o->count * rep->plan.per_msg : 0;
 	m.guard_ms = (uint64_t)(o->secs * 1000) + 5000;
+	m.pair_seg = o->with_ack ? (uint32_t)rep->plan.size : 0;
 	if (!ctl_send(conn, &m) || ctl_recv(conn, &m, 10000) <= 0) {
 		fprintf(stderr, "udp_baseline: no answer from the server\n");
 		goto out;
@@ -1158,6 +1214,8 @@ static int run_client(const struct opts *o)
 		fprintf(stderr, "udp_baseline: UDP socket: %s\n", strerror(errno));
 		goto out;
 	}
+	if (o->with_ack && !set_int(fd, SOL_UDP, UDP_GRO, 1, "UDP_GRO"))
+		goto out;
 	int mtu = path_mtu(fd, family);
 	if (mtu <= (int)l3l4_overhead(family)) {
 		fprintf(stderr, "udp_baseline: cannot read the path MTU: %s\n", strerror(errno));
@@ -1180,6 +1238,12 @@ static int run_client(const struct opts *o)
 		}
 		snprintf(rep.note, sizeof rep.note, "%zu B message > %zu B max UDP payload: sent as %zu datagrams",
 			 size, rep.plan.max_payload, rep.plan.per_msg);
+	}
+	if (o->with_ack && 2 * size > max_udp_payload(family)) {
+		rep.skipped = true;
+		snprintf(rep.note, sizeof rep.note, "--with-ack: a pair of %zu B is more than one UDP send carries", size);
+		status = finish(&rep, 3);
+		goto out;
 	}
 
 	struct addr local;
@@ -1247,7 +1311,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: udp_baseline server [-B ADDR] [-p PORT] [--idle SEC] [--once]\n"
 		"       udp_baseline client MODE -H ADDR [-p PORT] [-s SIZE|max] [-t SEC] [-n COUNT] [-r REPS]\n"
-		"                    [-w WARMUP] [--cpu N] [--server-cpu N] [--no-split] [--wait SEC]\n"
+		"                    [-w WARMUP] [--cpu N] [--server-cpu N] [--no-split] [--with-ack] [--wait SEC]\n"
 		"                    [--json FILE|-] [--no-header]\n"
 		"       udp_baseline stop -H ADDR [-p PORT]\n"
 		"       udp_baseline header            (the table header that client rows follow)\n"
@@ -1258,7 +1322,9 @@ static void usage(FILE *f)
 		"        datagrams (--no-split: skip it instead). No fragmentation (IP_PMTUDISC_DO).\n"
 		"        -r: repeat (up to %d) and report the run with the median receive rate.\n"
 		"        pingpong (blocking recv), pingpong-busy (spinning non-blocking recv): -n round\n"
-		"        trips (default 10000) after -w warm-up ones (default 1000), half round trip in us.\n"
+		"        trips (default 10000) after -w warm-up ones (default 1000), half round trip in us;\n"
+		"        --with-ack: each message goes as a GSO pair of two -s byte datagrams (an RC reply\n"
+		"        with its ACK), received through UDP_GRO.\n"
 		"  The server listens on TCP and UDP PORT (default %d); it serves one session at a time\n"
 		"  and exits after --idle seconds without one (default 60), or on 'stop'.\n"
 		"  Exit status: 0 measured, 1 error, 2 usage, 3 skipped (does not fit / not supported).\n",
@@ -1340,6 +1406,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--no-header") == 0) {
 			o.header = false;
 			continue;
+		} else if (strcmp(a, "--with-ack") == 0) {
+			o.with_ack = true;
+			continue;
 		}
 		if (val == NULL) {
 			usage(stderr);
@@ -1397,5 +1466,9 @@ int main(int argc, char **argv)
 		o.secs = 60;
 	if (!is_stream(o.mode) && !count_given)
 		o.count = 10000;
+	if (o.with_ack && is_stream(o.mode)) {
+		fprintf(stderr, "udp_baseline: --with-ack is for the ping-pong modes\n");
+		return 2;
+	}
 	return run_client(&o);
 }
