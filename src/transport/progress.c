@@ -166,15 +166,29 @@ static void *progress_thread(void *arg)
 		int n = epoll_wait(dev->epoll_fd, ev, 4, dev->busy_poll ? 1 : -1);
 		if (n < 0 && errno != EINTR)
 			break;
-		pthread_mutex_lock(&dev->lock);
-		drain(dev->wake_fd);
-		drain(dev->timer_fd);
 		uint64_t now = uroce_now_ns();
-		if (dev->busy_polls != polls_seen) {
-			polls_seen = dev->busy_polls;
+		uint64_t polls = __atomic_load_n(&dev->busy_polls, __ATOMIC_RELAXED);
+		if (polls != polls_seen) {
+			polls_seen = polls;
 			polls_changed_ns = now;
 		}
 		bool app_idle = now - polls_changed_ns > BUSY_POLL_COVER_NS;
+		/* While the application polls, it runs the port and the timers, and
+		 * the thread leaves the lock alone; it does not wait for it either (a
+		 * poll that holds it long is sending). Else, sharing the poller's CPU,
+		 * it would queue behind the poller, or hold the lock preempted while
+		 * the poller spins on it for the rest of its time slice. */
+		if (dev->busy_poll && !dev->covering) {
+			if (!app_idle || pthread_mutex_trylock(&dev->lock) != 0) {
+				drain(dev->wake_fd);
+				drain(dev->timer_fd);
+				continue;
+			}
+		} else {
+			pthread_mutex_lock(&dev->lock);
+		}
+		drain(dev->wake_fd);
+		drain(dev->timer_fd);
 		if (dev->busy_poll && port_fd >= 0 && app_idle != dev->covering) {
 			struct epoll_event pev = {.events = EPOLLIN, .data.fd = port_fd};
 			if (epoll_ctl(dev->epoll_fd, app_idle ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, port_fd, &pev) == 0)
@@ -258,7 +272,7 @@ void transport_poll(struct uroce_device *dev)
 {
 	if (pthread_mutex_trylock(&dev->lock) != 0)
 		return; /* the thread is at it */
-	dev->busy_polls++;
+	__atomic_store_n(&dev->busy_polls, dev->busy_polls + 1, __ATOMIC_RELAXED); /* read unlocked by the thread */
 	unsigned got = progress_rx(dev, 1, true);
 	/* A poll that finds nothing is time the application spends waiting: the
 	 * ACK goes now, alone. Its peer may be waiting for it before answering (a
