@@ -17,7 +17,9 @@
  *
  * Receive: recvmmsg into port-owned buffers, with UDP_GRO (a coalesced buffer
  * is split at its gso_size); on a socket bound to any address IP_PKTINFO gives
- * the destination address the ICRC covers. No other control message unless
+ * the destination address the ICRC covers. Such a socket sends from the
+ * interface's first address of its family, pinned with IP_PKTINFO, so that
+ * the source address the ICRC covers is the one the packet carries. No other control message unless
  * asked (rx_ip_fields): each is kernel work on every datagram. The ICRC is
  * checked with IPv4 identification 0 (our own senders), then solved for it
  * (kernel Soft-RoCE and NICs send other identifications, and so does segment
@@ -67,7 +69,7 @@ union rx_ctrl {
 };
 
 union tx_ctrl {
-	char buf[3 * CMSG_SPACE(sizeof(int))];
+	char buf[3 * CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	struct cmsghdr align;
 };
 
@@ -84,6 +86,8 @@ struct udp_port {
 	int family;
 	unsigned ifindex;
 	bool gso;         /* the kernel takes UDP_SEGMENT */
+	bool pin_src;     /* bound to any address: each message says its source (src) */
+	struct uroce_addr src; /* the source address of what this port sends */
 	bool no_check_tx; /* the socket now sends UDP checksum 0 */
 
 	/* The last recvmmsg: rx_count messages; the next datagram is at message rx_msg, byte rx_off. */
@@ -212,6 +216,28 @@ static size_t put_cmsg_int(char *buf, size_t off, int level, int type, int value
 	return off + CMSG_SPACE(size);
 }
 
+/* The source address and interface of a message from a port bound to any address. */
+static size_t put_cmsg_src(const struct udp_port *p, char *buf, size_t off)
+{
+	struct cmsghdr *c = (struct cmsghdr *)(void *)(buf + off);
+	if (p->family == AF_INET) {
+		struct in_pktinfo pi = {.ipi_ifindex = (int)p->ifindex};
+		memcpy(&pi.ipi_spec_dst, p->src.ip + 12, 4);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+		return off + CMSG_SPACE(sizeof pi);
+	}
+	struct in6_pktinfo pi6 = {.ipi6_ifindex = p->ifindex};
+	memcpy(&pi6.ipi6_addr, p->src.ip, 16);
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof pi6);
+	memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
+	return off + CMSG_SPACE(sizeof pi6);
+}
+
 /* Message m carries d[0..run): writes their ICRCs and fills its header.
  * Returns the iovecs it took from iov on. */
 static unsigned tx_build(struct udp_port *p, unsigned m, struct uroce_dgram *d, unsigned run, unsigned first,
@@ -222,7 +248,7 @@ static unsigned tx_build(struct udp_port *p, unsigned m, struct uroce_dgram *d, 
 	unsigned nv = 0;
 	for (unsigned k = 0; k < run; k++) {
 		/* IPv4 identification: 0 for a datagram of an unconnected DF socket, +1 per GSO segment. */
-		uroce_port_write_icrc(&p->base.local, &d[k], (uint16_t)k);
+		uroce_port_write_icrc(&p->src, &d[k], (uint16_t)k);
 		if (d[k].payload) {
 			v[nv++] = (struct iovec){.iov_base = d[k].data, .iov_len = d[k].split};
 			v[nv++] = (struct iovec){.iov_base = (void *)(uintptr_t)d[k].payload,
@@ -249,6 +275,8 @@ static unsigned tx_build(struct udp_port *p, unsigned m, struct uroce_dgram *d, 
 				    sizeof(int));
 	if (run > 1)
 		clen = put_cmsg_int(c, clen, SOL_UDP, UDP_SEGMENT, (int)uroce_dgram_wire_len(&d[0]), sizeof(uint16_t));
+	if (p->pin_src)
+		clen = put_cmsg_src(p, c, clen);
 	h->msg_control = clen ? c : NULL;
 	h->msg_controllen = clen;
 	p->tx_first[m] = first;
@@ -570,6 +598,34 @@ static bool find_interface(const struct uroce_addr *a, char name[IF_NAMESIZE])
 	return best >= 0;
 }
 
+/* The address a port bound to any address sends from: ifname's first of the
+ * family (IPv6: the first that is not link-local, if there is one). */
+static bool interface_source(const char *ifname, bool v4, struct uroce_addr *src)
+{
+	struct ifaddrs *ifs;
+	if (getifaddrs(&ifs) != 0)
+		return false;
+	bool found = false, found_global = false;
+	for (struct ifaddrs *i = ifs; i != NULL && !found_global; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, ifname) != 0 ||
+		    i->ifa_addr->sa_family != (v4 ? AF_INET : AF_INET6))
+			continue;
+		if (v4) {
+			memcpy(src->ip + 12, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+			found = found_global = true;
+		} else {
+			const uint8_t *ip = (const uint8_t *)&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
+			if (found && is_link_local6(ip))
+				continue;
+			memcpy(src->ip, ip, 16);
+			found = true;
+			found_global = !is_link_local6(ip);
+		}
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
 static int fail(struct udp_port *p, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct udp_port *p, int err, const char *fmt, ...)
 {
@@ -627,6 +683,11 @@ int uroce_udp_port_open(const struct uroce_addr *addr, const char *ifname, struc
 					      "`ip address` lists", where);
 	}
 	p->ifindex = if_nametoindex(p->base.ifname);
+	p->src = p->base.local;
+	p->pin_src = is_wildcard(addr);
+	if (p->pin_src && !interface_source(p->base.ifname, addr->v4, &p->src))
+		return fail(p, EADDRNOTAVAIL, "UDP port %s: interface %s has no %s address to send from; assign one",
+			    where, p->base.ifname, addr->v4 ? "IPv4" : "IPv6");
 
 	p->rx_mem = malloc((size_t)RX_BATCH * RX_BUF);
 	if (p->rx_mem == NULL)

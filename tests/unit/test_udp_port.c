@@ -3,7 +3,8 @@
  * with valid ICRCs; a plain UDP socket's bad ICRCs and runts are dropped and
  * counted; an ICRC made for another IPv4 identification is solved; TOS and
  * TTL come only when asked for; the socket's drops are counted; a burst after
- * a lone datagram and an empty poll (recvmsg, then recvmmsg) arrives whole. */
+ * a lone datagram and an empty poll (recvmsg, then recvmmsg) arrives whole; a
+ * port bound to any address sends from its interface's address, ICRC and all. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -366,6 +367,65 @@ static void lone_then_burst(uint16_t base)
 	pb->ops->destroy(pb);
 }
 
+/* A port bound to any address (on lo) and one bound to lo's address swap
+ * datagrams, single and as a GSO run: each side accepts the other's ICRC and
+ * sees the address the wildcard port sends from as the sender. */
+static void wildcard_source(const char *any, const char *ip, uint16_t base)
+{
+	uint16_t port_w = base, port_b = (uint16_t)(base + 100);
+	struct uroce_port *pw = NULL, *pb = NULL;
+	for (int tries = 0; tries < 50 && !pw; tries++, port_w++) {
+		struct uroce_addr a = test_addr(any, port_w);
+		int r = uroce_udp_port_open(&a, "lo", &pw);
+		CHECK(r == 0 || r == -EADDRINUSE);
+		if (r != 0 && r != -EADDRINUSE)
+			break;
+	}
+	pb = open_port(ip, &port_b);
+	CHECK(pw != NULL && pb != NULL);
+	if (!pw || !pb) {
+		if (pw)
+			pw->ops->destroy(pw);
+		if (pb)
+			pb->ops->destroy(pb);
+		return;
+	}
+	struct uroce_addr from_w = test_addr(ip, pw->local.port); /* lo's address is the source */
+	enum { N = 6, LEN = 500 };
+	static uint8_t bufs[N][LEN];
+	struct uroce_port *ends[2][2] = {{pw, pb}, {pb, pw}};
+	for (int dir = 0; dir < 2; dir++) {
+		struct uroce_port *tx = ends[dir][0], *rx = ends[dir][1];
+		struct uroce_addr to = dir == 0 ? pb->local : from_w;
+		struct uroce_dgram d[N];
+		for (unsigned i = 0; i < N; i++) {
+			test_make_dgram(bufs[i], LEN, 40 + i);
+			d[i] = (struct uroce_dgram){.data = bufs[i], .len = i == 0 ? LEN - 100 : LEN, .peer = to};
+		}
+		/* d[0] alone (shorter), then d[1..N) as one GSO run */
+		CHECK_EQ_U64(uroce_port_send(tx, d, 1), 1);
+		CHECK_EQ_U64(uroce_port_send(tx, d + 1, N - 1), N - 1);
+		struct uroce_dgram r[N];
+		uint8_t *copies[N];
+		unsigned got = receive(rx, r, copies, N, 64), bad = 0;
+		CHECK_EQ_U64(got, N);
+		const struct uroce_addr *want_peer = dir == 0 ? &from_w : &pb->local;
+		for (unsigned i = 0; i < got; i++) {
+			if (r[i].len != d[i].len || memcmp(copies[i], bufs[i], d[i].len) != 0 ||
+			    memcmp(&r[i].peer, want_peer, sizeof *want_peer) != 0)
+				bad++;
+			free(copies[i]);
+		}
+		CHECK_EQ_U64(bad, 0);
+		CHECK_EQ_U64(rx->stats.rx_icrc_errors, 0);
+	}
+	CHECK_EQ_U64(pw->stats.rx_dgrams, N);
+	CHECK_EQ_U64(pb->stats.rx_dgrams, N);
+	printf("%s on lo <-> %s: %u datagrams each way, ICRCs valid\n", any, ip, (unsigned)N);
+	pw->ops->destroy(pw);
+	pb->ops->destroy(pb);
+}
+
 int main(void)
 {
 	uint16_t base = (uint16_t)(20000 + (getpid() % 4000) * 10);
@@ -385,5 +445,7 @@ int main(void)
 	open_errors((uint16_t)(base + 5));
 	drops_counted((uint16_t)(base + 9));
 	lone_then_burst((uint16_t)(base + 10));
+	wildcard_source("0.0.0.0", "127.0.0.1", (uint16_t)(base + 11));
+	wildcard_source("::", "::1", (uint16_t)(base + 12));
 	return check_exit_code("udp_port");
 }
