@@ -187,6 +187,7 @@ static void *progress_thread(void *arg)
 		} else {
 			pthread_mutex_lock(&dev->lock);
 		}
+		dev->defer_signals = true;
 		drain(dev->wake_fd);
 		drain(dev->timer_fd);
 		if (dev->busy_poll && port_fd >= 0 && app_idle != dev->covering) {
@@ -198,7 +199,11 @@ static void *progress_thread(void *arg)
 			progress_rx(dev, 16, false);
 		progress_flush_acks(dev);
 		arm_timer(dev, progress_timers(dev));
+		struct channel_signals sig;
+		channel_signals_take(dev, &sig);
+		dev->defer_signals = false;
 		pthread_mutex_unlock(&dev->lock);
+		channel_signals_send(dev, &sig);
 	}
 	return NULL;
 }

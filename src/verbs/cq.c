@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -48,6 +49,10 @@ int uroce_destroy_comp_channel(struct uroce_comp_channel *ch)
 	}
 	dev->nchannel--;
 	pthread_mutex_unlock(&dev->lock);
+	/* No CQ uses it, so no new signal for it can be taken; one already taken
+	 * (a CQ destroyed since, its events acknowledged unread) is still being written. */
+	while (__atomic_load_n(&dev->signals_in_flight, __ATOMIC_ACQUIRE))
+		sched_yield();
 	close(ch->fd);
 	free(ch->queue);
 	free(ch);
@@ -57,6 +62,41 @@ int uroce_destroy_comp_channel(struct uroce_comp_channel *ch)
 int uroce_comp_channel_fd(const struct uroce_comp_channel *ch)
 {
 	return ch ? ch->fd : -1;
+}
+
+static void channel_write(int fd, uint64_t count)
+{
+	ssize_t n = write(fd, &count, sizeof(count));
+	(void)n;
+}
+
+void channel_signals_take(struct uroce_device *dev, struct channel_signals *sig)
+{
+	sig->n = 0;
+	while (dev->owed_channels) {
+		struct uroce_comp_channel *ch = dev->owed_channels;
+		dev->owed_channels = ch->next_owed;
+		if (sig->n < CHANNEL_SIGNALS_MAX) {
+			sig->fd[sig->n] = ch->fd;
+			sig->count[sig->n++] = ch->owed;
+		} else {
+			channel_write(ch->fd, ch->owed); /* more channels than fit: this one under the lock */
+		}
+		ch->owed = 0;
+		ch->next_owed = NULL;
+	}
+	if (sig->n)
+		__atomic_add_fetch(&dev->signals_in_flight, 1, __ATOMIC_RELAXED);
+}
+
+/* destroy_comp_channel waits for this before it closes a channel's fd. */
+void channel_signals_send(struct uroce_device *dev, const struct channel_signals *sig)
+{
+	if (!sig->n)
+		return;
+	for (unsigned i = 0; i < sig->n; i++)
+		channel_write(sig->fd[i], sig->count[i]);
+	__atomic_sub_fetch(&dev->signals_in_flight, 1, __ATOMIC_RELEASE);
 }
 
 /* Queues an event for cq on its channel (lock held). */
@@ -78,9 +118,15 @@ static void channel_push(struct uroce_comp_channel *ch, struct uroce_cq *cq)
 	ch->count++;
 	/* Counted when queued, so that destroy_cq waits for it to be taken and acknowledged. */
 	cq->events_delivered++;
-	uint64_t one = 1;
-	ssize_t n = write(ch->fd, &one, sizeof(one));
-	(void)n;
+	struct uroce_device *dev = ch->dev;
+	if (!dev->defer_signals) {
+		channel_write(ch->fd, 1);
+		return;
+	}
+	if (ch->owed++ == 0) {
+		ch->next_owed = dev->owed_channels;
+		dev->owed_channels = ch;
+	}
 }
 
 int uroce_get_cq_event(struct uroce_comp_channel *ch, struct uroce_cq **cq, void **cq_context)

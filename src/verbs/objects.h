@@ -57,6 +57,8 @@ struct uroce_comp_channel {
 	struct uroce_cq **queue;     /* CQs with an event, FIFO */
 	unsigned head, count, cap;
 	unsigned refs;               /* CQs using it */
+	unsigned owed;               /* events queued but not yet counted on fd (see channel_signals_take) */
+	struct uroce_comp_channel *next_owed;
 };
 
 struct uroce_cq {
@@ -248,6 +250,9 @@ struct uroce_device {
 	unsigned acks_deferred_polls; /* busy polls since then */
 	bool covering;               /* busy polling: the application stopped polling; the thread serves the port */
 	bool rx_ip_fields;           /* the port delivers TOS and TTL (a UD QP was created) */
+	bool defer_signals;          /* channel fds are written after the lock is released */
+	struct uroce_comp_channel *owed_channels; /* with owed > 0 */
+	unsigned signals_in_flight;  /* taken, being written without the lock (atomic) */
 
 	/* asynchronous events */
 	int async_fd;                /* eventfd */

@@ -49,6 +49,19 @@ static inline uint64_t uroce_now_ns(void)
  * UROCE_EVENT_CQ_ERR raised. Signals the channel if armed (solicited: for
  * an armed-for-solicited CQ). */
 void cq_push(struct uroce_cq *cq, const struct uroce_wc *wc, bool solicited);
+
+/* While dev->defer_signals is set, completion channels are signalled only
+ * after the lock is released: a waiter woken under the lock would block on
+ * it at once (and on a shared CPU preempt its holder first). Take the owed
+ * signals with the lock held, release it, then send them. */
+enum { CHANNEL_SIGNALS_MAX = 8 };
+struct channel_signals {
+	unsigned n;
+	int fd[CHANNEL_SIGNALS_MAX];
+	uint64_t count[CHANNEL_SIGNALS_MAX];
+};
+void channel_signals_take(struct uroce_device *dev, struct channel_signals *sig);
+void channel_signals_send(struct uroce_device *dev, const struct channel_signals *sig);
 void async_event_post(struct uroce_device *dev, enum uroce_event_type type, void *element);
 
 /* ---- memory (dev->lock held) ---- */
