@@ -17,13 +17,14 @@
  *
  * Receive: recvmmsg into port-owned buffers, with UDP_GRO (a coalesced buffer
  * is split at its gso_size); on a socket bound to any address IP_PKTINFO gives
- * the destination address the ICRC covers. Such a socket sends from the
- * interface's first address of its family, pinned with IP_PKTINFO, so that
- * the source address the ICRC covers is the one the packet carries. No other control message unless
- * asked (rx_ip_fields): each is kernel work on every datagram. The ICRC is
- * checked with IPv4 identification 0 (our own senders), then solved for it
- * (kernel Soft-RoCE and NICs send other identifications, and so does segment
- * k of a GSO message).
+ * the destination address the ICRC covers (and such a socket sends from the
+ * interface's first address of its family, named with IP_PKTINFO, so that
+ * the source address the ICRC covers is the one the packet carries). No
+ * other control message unless asked (rx_ip_fields): each is kernel work on
+ * every datagram. The ICRC is checked with IPv4 identification 0 (our own
+ * senders), then solved for it (kernel Soft-RoCE and NICs send other
+ * identifications, and so does segment k of a GSO message). While datagrams
+ * come one at a time, a recvmsg instead of a recvmmsg.
  * One thread may send while another receives; error[] is then shared. */
 #include <errno.h>
 #include <ifaddrs.h>

@@ -1,8 +1,8 @@
 /* Completion queues and completion channels. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
