@@ -35,9 +35,11 @@ static bool draining(struct uroce_qp *qp)
 int main(void)
 {
 	enum { BIG = 1 << 20, SMALL = 3000, SMALL_AT = BIG + 4096 };
-	/* timeout 8: 1 ms. MTU 1500: 1 KiB packets, so the 1 MiB WRITE is 1024
-	 * packets, more than the window (512): it stops halfway. */
-	struct rc_pair_opts o = {.size = 2u << 20, .timeout = 8};
+	/* timeout 12: 16.8 ms, so that the 5 ms of losses below cost no retry even
+	 * on a loaded machine (with 1 ms, a sleep stretched past 7 ms used up
+	 * retry_cnt before the QP reached SQD). MTU 1500: 1 KiB packets, so the
+	 * 1 MiB WRITE is 1024 packets, more than the window (512): it stops halfway. */
+	struct rc_pair_opts o = {.size = 2u << 20, .timeout = 12};
 	struct rc_end a, b;
 	CHECK(rc_pair_open(&o, &a, &b) == 0);
 	fill_pattern(a.buf, a.size, 7);
