@@ -239,6 +239,7 @@ int uroce_loop_port_pair(const struct uroce_addr *a, const struct uroce_addr *b,
 		p->base.local = *addrs[i];
 		if (p->base.local.port == 0)
 			p->base.local.port = 4791;
+		p->base.src = p->base.local;
 		p->base.netdev_mtu = mtu;
 		snprintf(p->base.ifname, sizeof p->base.ifname, "loop%d", i);
 		p->pair = pair;

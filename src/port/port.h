@@ -104,6 +104,8 @@ struct uroce_ipv4_ids {
 struct uroce_port {
 	const struct uroce_port_ops *ops;
 	struct uroce_addr local;     /* bound address and UDP port */
+	struct uroce_addr src;       /* the address it sends from: local, or if that is any address, the
+	                                interface's first of the family */
 	uint32_t netdev_mtu;         /* MTU of the interface under it */
 	char ifname[16];
 	struct uroce_port_stats stats;

@@ -87,8 +87,7 @@ struct udp_port {
 	int family;
 	unsigned ifindex;
 	bool gso;         /* the kernel takes UDP_SEGMENT */
-	bool pin_src;     /* bound to any address: each message says its source (src) */
-	struct uroce_addr src; /* the source address of what this port sends */
+	bool pin_src;     /* bound to any address: each message names its source (base.src) */
 	bool no_check_tx; /* the socket now sends UDP checksum 0 */
 
 	/* The last recvmmsg: rx_count messages; the next datagram is at message rx_msg, byte rx_off. */
@@ -223,7 +222,7 @@ static size_t put_cmsg_src(const struct udp_port *p, char *buf, size_t off)
 	struct cmsghdr *c = (struct cmsghdr *)(void *)(buf + off);
 	if (p->family == AF_INET) {
 		struct in_pktinfo pi = {.ipi_ifindex = (int)p->ifindex};
-		memcpy(&pi.ipi_spec_dst, p->src.ip + 12, 4);
+		memcpy(&pi.ipi_spec_dst, p->base.src.ip + 12, 4);
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof pi);
@@ -231,7 +230,7 @@ static size_t put_cmsg_src(const struct udp_port *p, char *buf, size_t off)
 		return off + CMSG_SPACE(sizeof pi);
 	}
 	struct in6_pktinfo pi6 = {.ipi6_ifindex = p->ifindex};
-	memcpy(&pi6.ipi6_addr, p->src.ip, 16);
+	memcpy(&pi6.ipi6_addr, p->base.src.ip, 16);
 	c->cmsg_level = IPPROTO_IPV6;
 	c->cmsg_type = IPV6_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof pi6);
@@ -249,7 +248,7 @@ static unsigned tx_build(struct udp_port *p, unsigned m, struct uroce_dgram *d, 
 	unsigned nv = 0;
 	for (unsigned k = 0; k < run; k++) {
 		/* IPv4 identification: 0 for a datagram of an unconnected DF socket, +1 per GSO segment. */
-		uroce_port_write_icrc(&p->src, &d[k], (uint16_t)k);
+		uroce_port_write_icrc(&p->base.src, &d[k], (uint16_t)k);
 		if (d[k].payload) {
 			v[nv++] = (struct iovec){.iov_base = d[k].data, .iov_len = d[k].split};
 			v[nv++] = (struct iovec){.iov_base = (void *)(uintptr_t)d[k].payload,
@@ -684,9 +683,9 @@ int uroce_udp_port_open(const struct uroce_addr *addr, const char *ifname, struc
 					      "`ip address` lists", where);
 	}
 	p->ifindex = if_nametoindex(p->base.ifname);
-	p->src = p->base.local;
+	p->base.src = p->base.local;
 	p->pin_src = is_wildcard(addr);
-	if (p->pin_src && !interface_source(p->base.ifname, addr->v4, &p->src))
+	if (p->pin_src && !interface_source(p->base.ifname, addr->v4, &p->base.src))
 		return fail(p, EADDRNOTAVAIL, "UDP port %s: interface %s has no %s address to send from; assign one",
 			    where, p->base.ifname, addr->v4 ? "IPv4" : "IPv6");
 

@@ -503,7 +503,7 @@ static void uc_rx(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 static void ud_grh(const struct uroce_qp *qp, const struct uroce_dgram *dg, uint32_t payload_len, uint8_t grh[40])
 {
 	memset(grh, 0, 40);
-	const struct uroce_addr *local = &qp->dev->port->local;
+	const struct uroce_addr *local = &qp->dev->port->src;
 	if (dg->peer.v4) {
 		/* RoCE v2 over IPv4: the IPv4 header sits in the last 20 bytes. */
 		uint8_t *ip = grh + 20;

@@ -46,7 +46,7 @@ static void addr_from_sockaddr(const struct sockaddr *sa, uint8_t ip[16])
 }
 
 /* The interface's IPv4 addresses (mapped) then its IPv6 ones, as rxe lists
- * them; the bound address is always in the table. Also the node GUID from
+ * them; the address the port sends from is always in the table (the default). Also the node GUID from
  * the MAC (EUI-64). */
 static void gid_table_fill(struct uroce_device *dev)
 {
@@ -80,11 +80,11 @@ static void gid_table_fill(struct uroce_device *dev)
 		}
 		freeifaddrs(ifs);
 	}
-	int at = gid_find(dev, port->local.ip);
+	int at = gid_find(dev, port->src.ip);
 	if (at < 0) {
 		if (dev->ngids == UROCE_MAX_GIDS)
 			dev->ngids--;
-		memcpy(dev->gids[dev->ngids].raw, port->local.ip, 16);
+		memcpy(dev->gids[dev->ngids].raw, port->src.ip, 16);
 		at = dev->ngids++;
 	}
 	dev->gid_index = at;
@@ -92,7 +92,7 @@ static void gid_table_fill(struct uroce_device *dev)
 		/* No MAC (loop port, tunnel): any stable value will do. FNV-1a of the address. */
 		uint64_t h = 0xcbf29ce484222325ull;
 		for (int b = 0; b < 16; b++)
-			h = (h ^ port->local.ip[b]) * 0x100000001b3ull;
+			h = (h ^ port->src.ip[b]) * 0x100000001b3ull;
 		dev->node_guid = h | 1;
 	}
 }

@@ -139,16 +139,19 @@ static void test_device(void)
 	CHECK_ERR(uroce_dealloc_pd(pd), 0);
 }
 
-/* A device on a UDP socket over the loopback interface, by address and by name. */
+/* A device on a UDP socket over the loopback interface, by address, by name,
+ * and bound to every address of it: the default GID is the address it sends
+ * from (127.0.0.1), never the wildcard. */
 static void test_device_udp(void)
 {
 	static const uint8_t lo4[16] = {[10] = 0xff, [11] = 0xff, 127, 0, 0, 1};
-	for (int by_name = 0; by_name < 2; by_name++) {
+	static const uint8_t any4[16] = {[10] = 0xff, [11] = 0xff};
+	for (int how = 0; how < 3; how++) {
 		struct uroce_device_opts o = {.udp_port = (uint16_t)(40000 + getpid() % 20000)};
-		if (by_name)
+		if (how >= 1)
 			o.ifname = "lo";
-		else
-			o.addr = "127.0.0.1";
+		if (how != 1)
+			o.addr = how == 0 ? "127.0.0.1" : "0.0.0.0";
 		struct uroce_device *d = NULL;
 		int err = uroce_device_open(&o, &d);
 		if (err == EADDRINUSE)
@@ -164,6 +167,10 @@ static void test_device_udp(void)
 		struct uroce_port_attr pa;
 		CHECK_ERR(uroce_query_port(d, 1, &pa), 0);
 		CHECK(pa.active_mtu >= UROCE_IB_MTU_1024);
+		for (int i = 0; i < pa.gid_tbl_len; i++) {
+			CHECK_ERR(uroce_query_gid(d, 1, i, &gid), 0);
+			CHECK(memcmp(gid.raw, any4, 16) != 0);
+		}
 		CHECK_ERR(uroce_device_close(d), 0);
 	}
 	struct uroce_device_opts o = {.ifname = "no-such-if0"};
