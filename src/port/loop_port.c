@@ -120,12 +120,11 @@ static int loop_send(struct uroce_port *port, struct uroce_dgram *dgrams, unsign
 
 		/* A copy on the wire, which the filter may change; the receiver sees the source as peer. */
 		struct uroce_dgram out = *d;
-		if (d->payload) {
-			memcpy(copy, d->data, d->split);
-			memcpy(copy + d->split, d->payload, d->payload_len);
-			memcpy(copy + d->split + d->payload_len, d->data + d->split, d->len - d->split);
-		} else {
-			memcpy(copy, d->data, d->len);
+		struct uroce_span spans[3];
+		size_t at = 0;
+		for (unsigned s = 0, n = uroce_dgram_spans(d, spans); s < n; s++) {
+			memcpy(copy + at, spans[s].p, spans[s].len);
+			at += spans[s].len;
 		}
 		out.data = copy;
 		out.len = len;

@@ -68,19 +68,26 @@ size_t uroce_port_icrc_hdr(const struct uroce_addr *src, const struct uroce_addr
 	return hdr_len;
 }
 
+unsigned uroce_dgram_spans(const struct uroce_dgram *d, struct uroce_span spans[3])
+{
+	if (!d->payload) {
+		spans[0] = (struct uroce_span){d->data, d->len};
+		return 1;
+	}
+	spans[0] = (struct uroce_span){d->data, d->split};
+	spans[1] = (struct uroce_span){d->payload, d->payload_len};
+	spans[2] = (struct uroce_span){d->data + d->split, d->len - d->split};
+	return 3;
+}
+
 void uroce_port_write_icrc(const struct uroce_addr *src, const struct uroce_dgram *d, uint16_t ipv4_id)
 {
 	uint8_t hdr[48];
 	uroce_port_icrc_hdr(src, &d->peer, uroce_dgram_wire_len(d), ipv4_id, hdr);
 	enum uroce_l3_kind l3 = src->v4 ? UROCE_L3_IPV4 : UROCE_L3_IPV6;
-	struct uroce_span parts[3] = {{d->data, d->len - 4}};
-	unsigned n = 1;
-	if (d->payload) {
-		parts[0].len = d->split;
-		parts[1] = (struct uroce_span){d->payload, d->payload_len};
-		parts[2] = (struct uroce_span){d->data + d->split, d->len - 4 - d->split};
-		n = 3;
-	}
+	struct uroce_span parts[3];
+	unsigned n = uroce_dgram_spans(d, parts);
+	parts[n - 1].len -= 4; /* the ICRC covers what comes before it */
 	put_le32(d->data + d->len - 4, uroce_icrc_gather(l3, hdr, parts, n));
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "port/port.h"
+#include "wire/icrc.h"
 
 enum { UROCE_PORT_MIN_DGRAM = 12 + 4 }; /* BTH + ICRC */
 
@@ -15,6 +16,10 @@ enum { UROCE_PORT_MIN_DGRAM = 12 + 4 }; /* BTH + ICRC */
  * bytes (BTH..ICRC) from src to dst, as the ICRC sees it. Returns its length. */
 size_t uroce_port_icrc_hdr(const struct uroce_addr *src, const struct uroce_addr *dst, uint32_t len,
 			   uint16_t ipv4_id, uint8_t hdr[48]);
+
+/* d's bytes on the wire, in order: data alone, or data's head, the payload
+ * sent apart, data's tail (which ends with the ICRC). Returns 1 or 3. */
+unsigned uroce_dgram_spans(const struct uroce_dgram *d, struct uroce_span spans[3]);
 
 /* Writes d's ICRC into the last 4 bytes of d->data (a payload sent apart
  * included; wire length >= UROCE_PORT_MIN_DGRAM). */

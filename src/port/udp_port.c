@@ -249,14 +249,10 @@ static unsigned tx_build(struct udp_port *p, unsigned m, struct uroce_dgram *d, 
 	for (unsigned k = 0; k < run; k++) {
 		/* IPv4 identification: 0 for a datagram of an unconnected DF socket, +1 per GSO segment. */
 		uroce_port_write_icrc(&p->base.src, &d[k], (uint16_t)k);
-		if (d[k].payload) {
-			v[nv++] = (struct iovec){.iov_base = d[k].data, .iov_len = d[k].split};
-			v[nv++] = (struct iovec){.iov_base = (void *)(uintptr_t)d[k].payload,
-						 .iov_len = d[k].payload_len};
-			v[nv++] = (struct iovec){.iov_base = d[k].data + d[k].split, .iov_len = d[k].len - d[k].split};
-		} else {
-			v[nv++] = (struct iovec){.iov_base = d[k].data, .iov_len = d[k].len};
-		}
+		struct uroce_span spans[3];
+		unsigned n = uroce_dgram_spans(&d[k], spans);
+		for (unsigned s = 0; s < n; s++)
+			v[nv++] = (struct iovec){.iov_base = (void *)(uintptr_t)spans[s].p, .iov_len = spans[s].len};
 	}
 	h->msg_name = &p->tx_names[m];
 	h->msg_namelen = to_sockaddr(p, &d[0].peer, &p->tx_names[m]);
@@ -426,9 +422,9 @@ static int rx_fill(struct udp_port *p)
 	rx_reset(p, p->rx_dirty);
 	p->rx_dirty = 0;
 	/* Straight to the kernel: glibc's wrapper is a cancellation point, and its
-	 * bookkeeping is a tenth of a busy poller's time in user space. */
-	/* Waiting for one datagram at a time (a ping-pong): recvmsg, since
-	 * recvmmsg would go back to the socket for a second one and find none. */
+	 * bookkeeping is a tenth of a busy poller's time in user space. Waiting
+	 * for one datagram at a time (a ping-pong): recvmsg, since recvmmsg would
+	 * go back to the socket for a second one and find none. */
 	bool single = p->rx_idle && p->rx_lone;
 	int got;
 	do {
