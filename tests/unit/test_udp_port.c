@@ -32,6 +32,24 @@ static struct uroce_port *open_port(const char *ip, uint16_t *port)
 	return NULL;
 }
 
+/* Ports on ip_a and ip_b at free ports from base and base + 100; false
+ * (the check failed, neither left open) if either will not open. */
+static bool open_pair(const char *ip_a, const char *ip_b, uint16_t base, struct uroce_port **pa,
+		      struct uroce_port **pb)
+{
+	uint16_t port_a = base, port_b = (uint16_t)(base + 100);
+	*pa = open_port(ip_a, &port_a);
+	*pb = open_port(ip_b, &port_b);
+	CHECK(*pa != NULL && *pb != NULL);
+	if (*pa && *pb)
+		return true;
+	if (*pa)
+		(*pa)->ops->destroy(*pa);
+	if (*pb)
+		(*pb)->ops->destroy(*pb);
+	return false;
+}
+
 /* Valid for identification 0, or (IPv4) for the one the solver finds. */
 static bool icrc_valid(const struct uroce_addr *src, const struct uroce_addr *dst, const uint8_t *d, uint32_t len)
 {
@@ -84,10 +102,8 @@ struct run {
 /* ip_fields: the receiver asks for TOS and TTL (rx_ip_fields); without, they come as 0. */
 static void batch(const char *ip_a, const char *ip_b, uint16_t base, unsigned recv_max, bool ip_fields)
 {
-	uint16_t port_a = base, port_b = (uint16_t)(base + 100);
-	struct uroce_port *pa = open_port(ip_a, &port_a), *pb = open_port(ip_b, &port_b);
-	CHECK(pa != NULL && pb != NULL);
-	if (!pa || !pb)
+	struct uroce_port *pa, *pb;
+	if (!open_pair(ip_a, ip_b, base, &pa, &pb))
 		return;
 	printf("%s -> %s: interface %s, MTU %u\n", ip_a, ip_b, pa->ifname, pa->netdev_mtu);
 	CHECK(strcmp(pa->ifname, "lo") == 0);
@@ -300,10 +316,8 @@ static void open_errors(uint16_t base)
  * show up in rx_dropped once refresh_stats reads them. */
 static void drops_counted(uint16_t base)
 {
-	uint16_t port_a = base, port_b = (uint16_t)(base + 100);
-	struct uroce_port *pa = open_port("127.0.0.1", &port_a), *pb = open_port("127.0.0.2", &port_b);
-	CHECK(pa != NULL && pb != NULL);
-	if (!pa || !pb)
+	struct uroce_port *pa, *pb;
+	if (!open_pair("127.0.0.1", "127.0.0.2", base, &pa, &pb))
 		return;
 	enum { LEN = 8192, COUNT = 64, ROUNDS = 100 }; /* 50 MiB against an 8 MiB buffer */
 	static uint8_t buf[LEN];
@@ -325,10 +339,8 @@ static void drops_counted(uint16_t base)
  * burst that follows must still arrive whole, with its TOS and sender. */
 static void lone_then_burst(uint16_t base)
 {
-	uint16_t port_a = base, port_b = (uint16_t)(base + 100);
-	struct uroce_port *pa = open_port("127.0.0.1", &port_a), *pb = open_port("127.0.0.2", &port_b);
-	CHECK(pa != NULL && pb != NULL);
-	if (!pa || !pb)
+	struct uroce_port *pa, *pb;
+	if (!open_pair("127.0.0.1", "127.0.0.2", base, &pa, &pb))
 		return;
 	CHECK_EQ_U64(pb->ops->rx_ip_fields(pb), 0);
 	enum { BURST = 40, LEN = 300 };
