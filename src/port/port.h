@@ -122,6 +122,12 @@ const char *uroce_port_last_error(void);
  * uroce_port_last_error() says why. */
 int uroce_udp_port_open(const struct uroce_addr *addr, const char *ifname, struct uroce_port **port);
 
+/* ifname's first address of the family: IPv4 (kept IPv4-mapped), or IPv6 —
+ * its first global one, else, if scoped_ok, its first link-local or loopback
+ * one. Sets out's ip and v4. Returns 0, ENODEV (no such interface),
+ * EADDRNOTAVAIL (none of that kind) or getifaddrs' errno. */
+int uroce_interface_addr(const char *ifname, bool v4, bool scoped_ok, struct uroce_addr *out);
+
 /* Two ports joined in memory, for tests: what one sends, the other receives.
  * The filter set on a port sees every datagram that port sends, its ICRC
  * written, before delivery; it may change the datagram's bytes and length

@@ -594,34 +594,6 @@ static bool find_interface(const struct uroce_addr *a, char name[IF_NAMESIZE])
 	return best >= 0;
 }
 
-/* The address a port bound to any address sends from: ifname's first of the
- * family (IPv6: the first that is not link-local, if there is one). */
-static bool interface_source(const char *ifname, bool v4, struct uroce_addr *src)
-{
-	struct ifaddrs *ifs;
-	if (getifaddrs(&ifs) != 0)
-		return false;
-	bool found = false, found_global = false;
-	for (struct ifaddrs *i = ifs; i != NULL && !found_global; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || strcmp(i->ifa_name, ifname) != 0 ||
-		    i->ifa_addr->sa_family != (v4 ? AF_INET : AF_INET6))
-			continue;
-		if (v4) {
-			memcpy(src->ip + 12, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
-			found = found_global = true;
-		} else {
-			const uint8_t *ip = (const uint8_t *)&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
-			if (found && is_link_local6(ip))
-				continue;
-			memcpy(src->ip, ip, 16);
-			found = true;
-			found_global = !is_link_local6(ip);
-		}
-	}
-	freeifaddrs(ifs);
-	return found;
-}
-
 static int fail(struct udp_port *p, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct udp_port *p, int err, const char *fmt, ...)
 {
@@ -681,7 +653,7 @@ int uroce_udp_port_open(const struct uroce_addr *addr, const char *ifname, struc
 	p->ifindex = if_nametoindex(p->base.ifname);
 	p->base.src = p->base.local;
 	p->pin_src = is_wildcard(addr);
-	if (p->pin_src && !interface_source(p->base.ifname, addr->v4, &p->base.src))
+	if (p->pin_src && uroce_interface_addr(p->base.ifname, addr->v4, true, &p->base.src) != 0)
 		return fail(p, EADDRNOTAVAIL, "UDP port %s: interface %s has no %s address to send from; assign one",
 			    where, p->base.ifname, addr->v4 ? "IPv4" : "IPv6");
 

@@ -164,34 +164,19 @@ int uroce_device_open_port(struct uroce_port *port, bool busy_poll, struct uroce
 /* The first IPv4 address of ifname, else its first global IPv6 one. */
 static int interface_addr(const char *ifname, struct uroce_addr *addr)
 {
-	struct ifaddrs *ifs;
-	if (getifaddrs(&ifs) != 0)
-		return verbs_error(errno, "device_open: listing interface addresses failed: %s", strerror(errno));
-	bool found = false, exists = false;
-	for (int family_pass = 0; family_pass < 2 && !found; family_pass++) {
-		int family = family_pass == 0 ? AF_INET : AF_INET6;
-		for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
-			if (!i->ifa_addr || strcmp(i->ifa_name, ifname) != 0)
-				continue;
-			exists = true;
-			if (i->ifa_addr->sa_family != family)
-				continue;
-			addr_from_sockaddr(i->ifa_addr, addr->ip);
-			if (family == AF_INET6 && (IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)addr->ip) ||
-						   IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)addr->ip)))
-				continue;
-			addr->v4 = family == AF_INET;
-			found = true;
-		}
-	}
-	freeifaddrs(ifs);
-	if (found)
+	int err = uroce_interface_addr(ifname, true, false, addr);
+	if (err == EADDRNOTAVAIL)
+		err = uroce_interface_addr(ifname, false, false, addr);
+	if (err == 0)
 		return 0;
-	if (!exists && if_nametoindex(ifname) == 0)
+	if (err == ENODEV)
 		return verbs_error(ENODEV, "device_open: no interface named \"%s\"; check opts.ifname", ifname);
-	return verbs_error(EADDRNOTAVAIL,
-			   "device_open: interface \"%s\" has no IPv4 or global IPv6 address; assign one or set opts.addr",
-			   ifname);
+	if (err == EADDRNOTAVAIL)
+		return verbs_error(EADDRNOTAVAIL,
+				   "device_open: interface \"%s\" has no IPv4 or global IPv6 address; assign one or "
+				   "set opts.addr",
+				   ifname);
+	return verbs_error(err, "device_open: listing interface addresses failed: %s", strerror(err));
 }
 
 int uroce_device_open(const struct uroce_device_opts *opts, struct uroce_device **dev)

@@ -312,6 +312,22 @@ static void open_errors(uint16_t base)
 	}
 }
 
+/* An interface's address by the device's rule (global only) and the
+ * wildcard port's (a loopback one will do): lo has 127.0.0.1 and ::1. */
+static void interface_addrs(void)
+{
+	struct uroce_addr a;
+	memset(&a, 0, sizeof a);
+	CHECK_EQ_U64(uroce_interface_addr("lo", true, false, &a), 0);
+	struct uroce_addr want = test_addr("127.0.0.1", 0);
+	CHECK(a.v4 && memcmp(a.ip, want.ip, 16) == 0);
+	CHECK_EQ_U64(uroce_interface_addr("lo", false, false, &a), EADDRNOTAVAIL);
+	CHECK_EQ_U64(uroce_interface_addr("lo", false, true, &a), 0);
+	want = test_addr("::1", 0);
+	CHECK(!a.v4 && memcmp(a.ip, want.ip, 16) == 0);
+	CHECK_EQ_U64(uroce_interface_addr("no-such-if0", true, true, &a), ENODEV);
+}
+
 /* More than the receive buffer holds, never received: the socket's drops
  * show up in rx_dropped once refresh_stats reads them. */
 static void drops_counted(uint16_t base)
@@ -455,6 +471,7 @@ int main(void)
 	foreign_sender("127.0.0.2", "127.0.0.3", (uint16_t)(base + 3));
 	foreign_sender("::1", "::1", (uint16_t)(base + 4));
 	open_errors((uint16_t)(base + 5));
+	interface_addrs();
 	drops_counted((uint16_t)(base + 9));
 	lone_then_burst((uint16_t)(base + 10));
 	wildcard_source("0.0.0.0", "127.0.0.1", (uint16_t)(base + 11));
