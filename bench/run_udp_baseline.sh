@@ -87,13 +87,6 @@ udp_baseline_suite() {
 		if [ "$ncpu" -ge 2 ]; then
 			udpb__client "$jsonl" pingpong-busy -s "$size" -n "$UDPB_ITERS" "${cross[@]}"
 		fi
-		# UDPB_PP_WITH_ACK=1: also each message as a GSO pair, what an RC reply and its ACK cost.
-		if [ "${UDPB_PP_WITH_ACK:-0}" = 1 ]; then
-			udpb__client "$jsonl" pingpong -s "$size" -n "$UDPB_ITERS" "${cross[@]}" --with-ack
-			if [ "$ncpu" -ge 2 ]; then
-				udpb__client "$jsonl" pingpong-busy -s "$size" -n "$UDPB_ITERS" "${cross[@]}" --with-ack
-			fi
-		fi
 		# Same core: no cross-core wake-up (see the cpus column).
 		udpb__client "$jsonl" pingpong -s "$size" -n "$UDPB_ITERS" --cpu 0 --server-cpu 0
 	done

@@ -10,7 +10,11 @@
  * server counts what arrives and reports it back. Ping-pong modes (pingpong,
  * pingpong-busy) time round trips at the client; --with-ack sends each of their
  * messages as a GSO pair of equal datagrams, what an RC reply and the ACK that
- * travels with it cost (the floor for RC latency). A TCP connection to the same
+ * travels with it cost (the floor for RC latency); --unconnected leaves both
+ * UDP sockets unconnected, each send naming its destination, as a RoCE v2
+ * sender over a UDP socket must for IPv4 (a connected socket numbers its
+ * packets' IPv4 identification from a random start that the ICRC covers and
+ * the program cannot read; an unconnected one with DF sends 0). A TCP connection to the same
  * address and port carries the parameters and the receiver's counts, so the
  * client prints the whole result. Only numeric addresses are accepted (no
  * name look-ups), and every wait is bounded. Reports, never asserts, timings. */
@@ -77,6 +81,7 @@ struct ctl {
 	uint64_t cpu_ns;   /* REPORT: server thread CPU time in the session */
 	uint64_t truncated;
 	uint32_t pair_seg; /* RUN, ping-pong --with-ack: each message is two datagrams of this size */
+	uint32_t unconnected; /* RUN, ping-pong --unconnected: the server's socket stays unconnected */
 	char text[96];     /* ERROR: what went wrong */
 };
 
@@ -601,17 +606,21 @@ static bool serve_stream(int conn, int fd, const struct ctl *run, struct ctl *re
 	return ok;
 }
 
-/* Sends a ping-pong message: one datagram, or (pair_seg) two in one GSO send. */
-static ssize_t pp_send(int fd, const uint8_t *buf, size_t len, uint32_t pair_seg)
+/* Sends a ping-pong message: one datagram, or (pair_seg) two in one GSO send;
+ * to the connected peer, or (to) to that address. */
+static ssize_t pp_send(int fd, const uint8_t *buf, size_t len, uint32_t pair_seg, const struct addr *to)
 {
+	const struct sockaddr *name = to ? (const struct sockaddr *)&to->ss : NULL;
+	socklen_t namelen = to ? to->len : 0;
 	if (!pair_seg)
-		return sendto(fd, buf, len, 0, NULL, 0);
+		return sendto(fd, buf, len, 0, name, namelen);
 	struct iovec v = {.iov_base = (void *)(uintptr_t)buf, .iov_len = 2 * (size_t)pair_seg};
 	union {
 		char buf[CMSG_SPACE(sizeof(uint16_t))];
 		struct cmsghdr align;
 	} c;
-	struct msghdr h = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+	struct msghdr h = {.msg_name = (void *)(uintptr_t)name, .msg_namelen = namelen, .msg_iov = &v, .msg_iovlen = 1,
+			   .msg_control = c.buf, .msg_controllen = sizeof c.buf};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
 	cm->cmsg_level = SOL_UDP;
 	cm->cmsg_type = UDP_SEGMENT;
@@ -640,8 +649,17 @@ static ssize_t pp_recv_rest(int fd, uint8_t *buf, size_t size, ssize_t got, uint
 	}
 }
 
-/* Echo each datagram (or pair) back until the client's DONE. */
-static bool serve_pingpong(int conn, int fd, const struct ctl *run, struct ctl *rep)
+/* A datagram's source, asked for as an unconnected receiver must (and uroce does). */
+static ssize_t pp_recv(int fd, uint8_t *buf, size_t size, bool busy)
+{
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof from;
+	return recvfrom(fd, buf, size, busy ? MSG_DONTWAIT : 0, (struct sockaddr *)&from, &fromlen);
+}
+
+/* Echo each datagram (or pair) back until the client's DONE; to: the client,
+ * for an unconnected socket. */
+static bool serve_pingpong(int conn, int fd, const struct ctl *run, const struct addr *to, struct ctl *rep)
 {
 	static uint8_t buf[RX_BUF];
 	bool busy = run->mode == MODE_PINGPONG_BUSY;
@@ -649,11 +667,11 @@ static bool serve_pingpong(int conn, int fd, const struct ctl *run, struct ctl *
 	uint64_t last = start, spins = 0;
 
 	for (;;) {
-		ssize_t n = recvfrom(fd, buf, sizeof buf, busy ? MSG_DONTWAIT : 0, NULL, NULL);
+		ssize_t n = pp_recv(fd, buf, sizeof buf, busy);
 		if (n >= 0)
 			n = pp_recv_rest(fd, buf, sizeof buf, n, run->pair_seg, busy);
 		if (n >= 0) {
-			while (pp_send(fd, buf, (size_t)n, run->pair_seg) < 0 && send_retryable(errno))
+			while (pp_send(fd, buf, (size_t)n, run->pair_seg, to) < 0 && send_retryable(errno))
 				;
 			rep->dgrams++;
 			rep->bytes += (uint64_t)n;
@@ -729,11 +747,13 @@ static void serve_session(int conn, const struct ctl *run)
 		}
 	}
 	/* A fresh socket per session, bound to where the client reached us and
-	 * connected to the client: it hears only that client and nothing stale. */
+	 * connected to the client: it hears only that client and nothing stale
+	 * (unconnected, it is the only one sending to this port meanwhile). */
+	bool unconnected = run->unconnected && !is_stream(mode);
 	fd = socket(family, SOCK_DGRAM, 0);
 	if (fd < 0 || !udp_common(fd, family, 64 << 20, 4 << 20) ||
 	    bind(fd, (struct sockaddr *)&local.ss, local.len) != 0 ||
-	    connect(fd, (struct sockaddr *)&peer.ss, peer.len) != 0) {
+	    (!unconnected && connect(fd, (struct sockaddr *)&peer.ss, peer.len) != 0)) {
 		reply_error(conn, errno, "UDP socket set-up failed");
 		goto out;
 	}
@@ -754,7 +774,8 @@ static void serve_session(int conn, const struct ctl *run)
 		goto out;
 	memset(&m, 0, sizeof m);
 	m.type = CTL_REPORT;
-	bool ok = is_stream(mode) ? serve_stream(conn, fd, run, &m) : serve_pingpong(conn, fd, run, &m);
+	bool ok = is_stream(mode) ? serve_stream(conn, fd, run, &m)
+				  : serve_pingpong(conn, fd, run, unconnected ? &peer : NULL, &m);
 	if (ok)
 		ctl_send(conn, &m);
 	else
@@ -858,6 +879,7 @@ struct opts {
 	unsigned reps;
 	bool split, header, secs_given;
 	bool with_ack; /* ping-pong: each message goes as a GSO pair of equal datagrams */
+	bool unconnected; /* ping-pong: neither UDP socket connected; each send names its destination */
 	const char *json;
 	double wait_s;
 };
@@ -892,7 +914,7 @@ static bool seq_matches(const uint8_t *buf, size_t n, size_t size, uint32_t seq)
 	return true;
 }
 
-static bool run_pingpong(int fd, const struct opts *o, size_t size, struct pp_result *r)
+static bool run_pingpong(int fd, const struct opts *o, size_t size, const struct addr *to, struct pp_result *r)
 {
 	static uint8_t tx[RX_BUF], rx[RX_BUF];
 	bool busy = o->mode == MODE_PINGPONG_BUSY;
@@ -914,7 +936,7 @@ static bool run_pingpong(int fd, const struct opts *o, size_t size, struct pp_re
 		if (pair_seg)
 			put_seq(tx + size, size, seq);
 		uint64_t t0 = now_ns(), t1 = 0;
-		while (pp_send(fd, tx, size, pair_seg) < 0) {
+		while (pp_send(fd, tx, size, pair_seg, to) < 0) {
 			if (!send_retryable(errno)) {
 				fprintf(stderr, "udp_baseline: send: %s\n", strerror(errno));
 				free(samples);
@@ -922,7 +944,7 @@ static bool run_pingpong(int fd, const struct opts *o, size_t size, struct pp_re
 			}
 		}
 		for (;;) {
-			ssize_t n = recvfrom(fd, rx, sizeof rx, busy ? MSG_DONTWAIT : 0, NULL, NULL);
+			ssize_t n = pp_recv(fd, rx, sizeof rx, busy);
 			if (n >= 0 && pair_seg && (n = pp_recv_rest(fd, rx, sizeof rx, n, pair_seg, busy)) < 0)
 				errno = EAGAIN; /* the pair's second half is late: counted as a lost reply */
 			if (n >= 0) {
@@ -1071,7 +1093,8 @@ static void print_row(FILE *f, const struct report *r)
 	if (!r->skipped && is_stream(o->mode) && r->reps > 1)
 		snprintf(range, sizeof range, "rx %.2f-%.2f Gb/s over %u runs%s", r->gbps_min, r->gbps_max, r->reps,
 			 r->note[0] ? "; " : "");
-	fprintf(f, " %7s  %s%s%s\n", cpus, range, o->with_ack ? "with ACK (GSO pairs)" : "", r->note);
+	fprintf(f, " %7s  %s%s%s%s\n", cpus, range, o->with_ack ? "with ACK (GSO pairs)" : "",
+		o->unconnected ? (o->with_ack ? ", unconnected" : "unconnected") : "", r->note);
 }
 
 static bool write_json(const char *path, const struct report *r)
@@ -1084,11 +1107,11 @@ static bool write_json(const char *path, const struct report *r)
 	}
 	fprintf(f, "{\"benchmark\": \"udp_baseline\", \"mode\": \"%s\", \"family\": \"%s\", \"path_mtu\": %d, "
 		   "\"max_payload\": %zu, \"size\": %zu, \"datagram\": %zu, \"datagrams_per_message\": %zu, "
-		   "\"split\": %s, \"with_ack\": %s, \"client_cpu\": %d, \"server_cpu\": %d, \"skipped\": %s, "
+		   "\"split\": %s, \"with_ack\": %s, \"unconnected\": %s, \"client_cpu\": %d, \"server_cpu\": %d, \"skipped\": %s, "
 		   "\"note\": ",
 		mode_names[o->mode], family_name(r->plan.family), r->plan.mtu, r->plan.max_payload, r->plan.size,
 		r->plan.dgram, r->plan.per_msg, r->plan.per_msg > 1 ? "true" : "false", o->with_ack ? "true" : "false",
-		o->cpu, o->server_cpu,
+		o->unconnected ? "true" : "false", o->cpu, o->server_cpu,
 		r->skipped ? "true" : "false");
 	json_write_string(f, r->note);
 	if (r->skipped) {
@@ -1153,6 +1176,7 @@ static int client_session(int fd, const struct addr *server, const struct addr *
 	m.count = is_stream(o->mode) && o->count != 0 ? o->count * rep->plan.per_msg : 0;
 	m.guard_ms = (uint64_t)(o->secs * 1000) + 5000;
 	m.pair_seg = o->with_ack ? (uint32_t)rep->plan.size : 0;
+	m.unconnected = o->unconnected;
 	if (!ctl_send(conn, &m) || ctl_recv(conn, &m, 10000) <= 0) {
 		fprintf(stderr, "udp_baseline: no answer from the server\n");
 		goto out;
@@ -1167,7 +1191,7 @@ static int client_session(int fd, const struct addr *server, const struct addr *
 		goto out;
 	if (is_stream(o->mode))
 		run_sender(fd, o->mode, &rep->plan, o->count, (uint64_t)(o->secs * 1e9), txbuf, &rep->tx);
-	else if (!run_pingpong(fd, o, rep->plan.size, &rep->pp))
+	else if (!run_pingpong(fd, o, rep->plan.size, o->unconnected ? server : NULL, &rep->pp))
 		goto out;
 	memset(&m, 0, sizeof m);
 	m.type = CTL_DONE;
@@ -1249,6 +1273,18 @@ static int run_client(const struct opts *o)
 	struct addr local;
 	local.len = sizeof local.ss;
 	getsockname(fd, (struct sockaddr *)&local.ss, &local.len);
+	if (o->unconnected) {
+		/* The connected socket told the path MTU and the local address and
+		 * port; a fresh one takes them over and is never connected. */
+		close(fd);
+		fd = socket(family, SOCK_DGRAM, 0);
+		if (fd < 0 || !udp_common(fd, family, 64 << 20, 4 << 20) ||
+		    bind(fd, (struct sockaddr *)&local.ss, local.len) != 0 ||
+		    (o->with_ack && !set_int(fd, SOL_UDP, UDP_GRO, 1, "UDP_GRO"))) {
+			fprintf(stderr, "udp_baseline: unconnected UDP socket: %s\n", strerror(errno));
+			goto out;
+		}
+	}
 
 	/* Stream runs repeat and keep the run with the median receive rate: one
 	 * run on a small VM swings by tens of percent. */
@@ -1312,7 +1348,7 @@ static void usage(FILE *f)
 		"usage: udp_baseline server [-B ADDR] [-p PORT] [--idle SEC] [--once]\n"
 		"       udp_baseline client MODE -H ADDR [-p PORT] [-s SIZE|max] [-t SEC] [-n COUNT] [-r REPS]\n"
 		"                    [-w WARMUP] [--cpu N] [--server-cpu N] [--no-split] [--with-ack] [--wait SEC]\n"
-		"                    [--json FILE|-] [--no-header]\n"
+		"                    [--unconnected] [--json FILE|-] [--no-header]\n"
 		"       udp_baseline stop -H ADDR [-p PORT]\n"
 		"       udp_baseline header            (the table header that client rows follow)\n"
 		"  MODE: plain (sendto/recvfrom), mmsg (sendmmsg/recvmmsg, %d a call), gso (UDP_SEGMENT,\n"
@@ -1324,7 +1360,8 @@ static void usage(FILE *f)
 		"        pingpong (blocking recv), pingpong-busy (spinning non-blocking recv): -n round\n"
 		"        trips (default 10000) after -w warm-up ones (default 1000), half round trip in us;\n"
 		"        --with-ack: each message goes as a GSO pair of two -s byte datagrams (an RC reply\n"
-		"        with its ACK), received through UDP_GRO.\n"
+		"        with its ACK), received through UDP_GRO; --unconnected: neither UDP socket is\n"
+		"        connected, each send names its destination (as a RoCE v2 sender over IPv4 must).\n"
 		"  The server listens on TCP and UDP PORT (default %d); it serves one session at a time\n"
 		"  and exits after --idle seconds without one (default 60), or on 'stop'.\n"
 		"  Exit status: 0 measured, 1 error, 2 usage, 3 skipped (does not fit / not supported).\n",
@@ -1409,6 +1446,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--with-ack") == 0) {
 			o.with_ack = true;
 			continue;
+		} else if (strcmp(a, "--unconnected") == 0) {
+			o.unconnected = true;
+			continue;
 		}
 		if (val == NULL) {
 			usage(stderr);
@@ -1466,8 +1506,8 @@ int main(int argc, char **argv)
 		o.secs = 60;
 	if (!is_stream(o.mode) && !count_given)
 		o.count = 10000;
-	if (o.with_ack && is_stream(o.mode)) {
-		fprintf(stderr, "udp_baseline: --with-ack is for the ping-pong modes\n");
+	if ((o.with_ack || o.unconnected) && is_stream(o.mode)) {
+		fprintf(stderr, "udp_baseline: --with-ack and --unconnected are for the ping-pong modes\n");
 		return 2;
 	}
 	return run_client(&o);
