@@ -137,6 +137,26 @@ pair "$BW" -o write -s 1 -n 300 -t 17
 pair "$BW" -o read -s $((mtu * 2 + 1)) -n 300 -t 3
 pair "$BW" -o read -a -n 4
 
+# --json, as the benchmark scripts read it: the bandwidth and the CPU time per byte, both measured.
+pair "$BW" -o write -s 1M -n 20 --json
+if ! python3 - "$workdir/client.out" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+    r = d["results"][0]
+    ok = d["ok"] and r["verified"] and r["bytes"] == 1 << 20 and r["bw_gbps"] > 0 and r["cpu_ns_per_byte"] > 0
+except (ValueError, KeyError, IndexError) as e:
+    print(f"rc_ops: uroce-bw --json: {e!r}")
+    ok = False
+sys.exit(0 if ok else 1)
+PY
+then
+	failed=$((failed + 1))
+	failures+=("uroce-bw --json fields")
+	printf 'FAIL  uroce-bw --json: missing or zero bw_gbps / cpu_ns_per_byte\n'
+	sed 's/^/      client: /' "$workdir/client.out"
+fi
+
 echo "rc_ops: $passed passed, $failed failed ($where)"
 if [ "$failed" -ne 0 ]; then
 	printf 'rc_ops: failed: %s\n' "${failures[@]}"

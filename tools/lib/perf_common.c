@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -1586,6 +1587,7 @@ struct row {
 	uint64_t size;
 	uint32_t iters;
 	double gbps, mbps, mpps;                       /* bw */
+	double cpu_ns_per_byte;                        /* bw: the process's CPU time over the bytes moved */
 	double t_min, t_median, t_avg, t_p99, t_max;   /* lat, microseconds */
 };
 
@@ -1605,6 +1607,7 @@ static void fill_row(const struct perf_ctx *c, const struct perf_result *r, stru
 		out->gbps = s > 0 ? bytes * 8 / s / 1e9 : 0;
 		out->mbps = s > 0 ? bytes / s / 1e6 : 0;
 		out->mpps = s > 0 ? r->iters / s / 1e6 : 0;
+		out->cpu_ns_per_byte = bytes > 0 ? (double)r->cpu_ns / bytes : 0;
 		return;
 	}
 	if (c->is_server)
@@ -1724,7 +1727,8 @@ static void print_json(const struct perf_ctx *c, const struct row *rows, unsigne
 		if (c->is_server)
 			printf("}");
 		else if (t->kind == PERF_KIND_BW)
-			printf(", \"bw_gbps\": %.4f, \"bw_mbps\": %.2f, \"msg_rate_mpps\": %.6f}", r->gbps, r->mbps, r->mpps);
+			printf(", \"bw_gbps\": %.4f, \"bw_mbps\": %.2f, \"msg_rate_mpps\": %.6f, \"cpu_ns_per_byte\": %.4f}",
+			       r->gbps, r->mbps, r->mpps, r->cpu_ns_per_byte);
 		else
 			printf(", \"t_min_us\": %.3f, \"t_median_us\": %.3f, \"t_avg_us\": %.3f, \"t_p99_us\": %.3f, "
 			       "\"t_max_us\": %.3f}",
@@ -1749,6 +1753,16 @@ static void print_json(const struct perf_ctx *c, const struct row *rows, unsigne
 
 /* ---- the run ---- */
 
+/* User and system time of every thread of this process (the progress engine's too). */
+static uint64_t process_cpu_ns(void)
+{
+	struct rusage u;
+	if (getrusage(RUSAGE_SELF, &u) != 0)
+		return 0;
+	return ((uint64_t)u.ru_utime.tv_sec + (uint64_t)u.ru_stime.tv_sec) * 1000000000u +
+	       ((uint64_t)u.ru_utime.tv_usec + (uint64_t)u.ru_stime.tv_usec) * 1000u;
+}
+
 /* One size: prepare, start barrier, measure, end barrier, verify. */
 static int run_size(struct perf_ctx *c, uint64_t size, struct row *out)
 {
@@ -1758,8 +1772,10 @@ static int run_size(struct perf_ctx *c, uint64_t size, struct row *out)
 	if (c->tool->prepare(c, size) || barrier(c, 'S'))
 		return -1;
 	perf_set_phase(c->is_server ? "serving the client's measurement" : "measuring");
+	uint64_t cpu0 = process_cpu_ns();
 	if (c->tool->measure(c, size, &r))
 		return -1;
+	r.cpu_ns = process_cpu_ns() - cpu0;
 	perf_set_phase("waiting for the peer to finish");
 	if (barrier(c, 'E'))
 		return -1;

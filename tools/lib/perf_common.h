@@ -74,6 +74,7 @@ struct perf_result {
 	uint64_t size;
 	uint32_t iters;
 	uint64_t elapsed_ns;
+	uint64_t cpu_ns;      /* this process's CPU time (every thread) while measuring */
 	uint64_t *samples_ns; /* lat: iters entries, owned by the context */
 };
 
