@@ -14,10 +14,11 @@
  * UDP sockets unconnected, each send naming its destination, as a RoCE v2
  * sender over a UDP socket must for IPv4 (a connected socket numbers its
  * packets' IPv4 identification from a random start that the ICRC covers and
- * the program cannot read; an unconnected one with DF sends 0). A TCP connection to the same
- * address and port carries the parameters and the receiver's counts, so the
- * client prints the whole result. Only numeric addresses are accepted (no
- * name look-ups), and every wait is bounded. Reports, never asserts, timings. */
+ * the program cannot read; an unconnected one with DF sends 0). A TCP
+ * connection to the same address and port carries the parameters and the
+ * receiver's counts, so the client prints the whole result. Only numeric
+ * addresses are accepted (no name look-ups), and every wait is bounded.
+ * Reports, never asserts, timings. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -649,12 +650,14 @@ static ssize_t pp_recv_rest(int fd, uint8_t *buf, size_t size, ssize_t got, uint
 	}
 }
 
-/* A datagram's source, asked for as an unconnected receiver must (and uroce does). */
-static ssize_t pp_recv(int fd, uint8_t *buf, size_t size, bool busy)
+/* A datagram; on an unconnected socket with its source, which such a receiver
+ * needs (uroce does), on a connected one without. */
+static ssize_t pp_recv(int fd, uint8_t *buf, size_t size, bool busy, bool unconnected)
 {
 	struct sockaddr_storage from;
 	socklen_t fromlen = sizeof from;
-	return recvfrom(fd, buf, size, busy ? MSG_DONTWAIT : 0, (struct sockaddr *)&from, &fromlen);
+	return recvfrom(fd, buf, size, busy ? MSG_DONTWAIT : 0, unconnected ? (struct sockaddr *)&from : NULL,
+			unconnected ? &fromlen : NULL);
 }
 
 /* Echo each datagram (or pair) back until the client's DONE; to: the client,
@@ -667,7 +670,7 @@ static bool serve_pingpong(int conn, int fd, const struct ctl *run, const struct
 	uint64_t last = start, spins = 0;
 
 	for (;;) {
-		ssize_t n = pp_recv(fd, buf, sizeof buf, busy);
+		ssize_t n = pp_recv(fd, buf, sizeof buf, busy, to != NULL);
 		if (n >= 0)
 			n = pp_recv_rest(fd, buf, sizeof buf, n, run->pair_seg, busy);
 		if (n >= 0) {
@@ -944,7 +947,7 @@ static bool run_pingpong(int fd, const struct opts *o, size_t size, const struct
 			}
 		}
 		for (;;) {
-			ssize_t n = pp_recv(fd, rx, sizeof rx, busy);
+			ssize_t n = pp_recv(fd, rx, sizeof rx, busy, to != NULL);
 			if (n >= 0 && pair_seg && (n = pp_recv_rest(fd, rx, sizeof rx, n, pair_seg, busy)) < 0)
 				errno = EAGAIN; /* the pair's second half is late: counted as a lost reply */
 			if (n >= 0) {
