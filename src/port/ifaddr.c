@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "port/port.h"
+#include "wire/gid.h"
 
 static bool ipv6_scoped(const uint8_t ip[16])
 {
@@ -28,9 +29,10 @@ int uroce_interface_addr(const char *ifname, bool v4, bool scoped_ok, struct uro
 		if (i->ifa_addr->sa_family != (v4 ? AF_INET : AF_INET6))
 			continue;
 		if (v4) {
-			static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
-			memcpy(ip, mapped, 12);
-			memcpy(ip + 12, &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr, 4);
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+			union uroce_gid g;
+			uroce_gid_from_ipv4(&g, (const uint8_t *)&sin->sin_addr);
+			memcpy(ip, g.raw, 16);
 			found = found_global = true;
 			continue;
 		}
