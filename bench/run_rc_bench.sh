@@ -20,7 +20,8 @@
 # and each message a GSO pair of two datagrams (an RC reply travels with its
 # ACK) — as a ratio to the baseline, and uroce's ratio to it. Blocking
 # bandwidth rows show the sending side's CPU time per byte against the UDP
-# sender's (steal time on a shared host disturbs it less than the rate).
+# sender's (steal time on a shared host disturbs it less than the rate). The
+# table ends with the share of CPU time the hypervisor took (steal) meanwhile.
 # uroce's server runs on CPU 1 and its client on CPU 0, as the raw UDP
 # baseline's do (--no-pin: left to the scheduler, which sometimes puts a
 # pair's threads on one CPU).
@@ -107,6 +108,10 @@ PY
 
 results=$work/all.jsonl
 : >"$results"
+# The share of CPU time the hypervisor took (steal) while this ran: on a shared
+# host it is why figures drift, so the table states it.
+cpu_times() { head -1 /proc/stat; }
+stat_start=$(cpu_times)
 udp_pair_port=$((UDPB_PORT + 1))
 if [ "$(nproc)" -ge 2 ]; then udp_cross=(--cpu 0 --server-cpu 1); else udp_cross=(--cpu 0 --server-cpu 0); fi
 for mtu in "${mtus[@]}"; do
@@ -157,9 +162,13 @@ PY
 	netns_down "$ns" >/dev/null
 done
 
-python3 - "$results" "$json_out" <<'PY'
+python3 - "$results" "$json_out" "$stat_start" "$(cpu_times)" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+# /proc/stat's cpu line: user nice system idle iowait irq softirq steal ...
+t0, t1 = ([int(v) for v in line.split()[1:9]] for line in sys.argv[3:5])
+total = sum(t1) - sum(t0)
+steal_pct = 100.0 * (t1[7] - t0[7]) / total if total > 0 else None
 out = []
 def med(xs): return statistics.median(xs) if xs else None
 def runs(kind): return {r["pair"]: r for r in rows if r.get("kind") == kind and not r.get("skipped") and "error" not in r}
@@ -231,6 +240,8 @@ for o in out:
     rng = f"{o['ratio_min']:.2f}-{o['ratio_max']:.2f}"
     print(f"{o['mtu']:>5} {o['figure']:<34} {o['uroce']:>9.2f} {o['baseline']:>9.2f} {o['ratio']:>6.2f} {rng:>10} {o['target']:>7}  "
           f"{o['baseline_what']} {'(met)' if ok else '(not met)'}{context}")
-json.dump({"benchmark": "rc_vs_udp", "rows": out}, open(sys.argv[2], "w"), indent=1)
+if steal_pct is not None:
+    print(f"steal: {steal_pct:.1f} % of this machine's CPU time went to the hypervisor during the run")
+json.dump({"benchmark": "rc_vs_udp", "steal_pct": steal_pct, "rows": out}, open(sys.argv[2], "w"), indent=1)
 print(f"JSON: {sys.argv[2]}")
 PY
