@@ -69,8 +69,7 @@ bool rc_guards_intact(const struct rc_end *e)
 	return true;
 }
 
-int rc_connect(struct rc_end *e, const struct rc_end *peer, const struct rc_pair_opts *o, uint32_t sq_psn,
-	       uint32_t rq_psn)
+int rc_qp_connect(struct uroce_qp *qp, const struct rc_path *p)
 {
 	struct uroce_qp_attr attr;
 	memset(&attr, 0, sizeof(attr));
@@ -78,35 +77,52 @@ int rc_connect(struct rc_end *e, const struct rc_end *peer, const struct rc_pair
 	attr.port_num = 1;
 	attr.qp_access_flags = UROCE_ACCESS_LOCAL_WRITE | UROCE_ACCESS_REMOTE_WRITE | UROCE_ACCESS_REMOTE_READ |
 			       UROCE_ACCESS_REMOTE_ATOMIC;
-	int err = uroce_modify_qp(e->qp, &attr,
-				  UROCE_QP_STATE | UROCE_QP_PKEY_INDEX | UROCE_QP_PORT | UROCE_QP_ACCESS_FLAGS);
+	int err = uroce_modify_qp(qp, &attr, UROCE_QP_STATE | UROCE_QP_PKEY_INDEX | UROCE_QP_PORT | UROCE_QP_ACCESS_FLAGS);
 	if (err)
 		return err;
 	memset(&attr, 0, sizeof(attr));
 	attr.qp_state = UROCE_QPS_RTR;
-	attr.path_mtu = UROCE_IB_MTU_4096;
-	attr.dest_qp_num = uroce_qp_num(peer->qp);
-	attr.rq_psn = rq_psn;
-	attr.max_dest_rd_atomic = 16;
-	attr.min_rnr_timer = o->min_rnr_timer ? o->min_rnr_timer : 1;
-	memcpy(attr.ah_attr.dgid.raw, peer->addr.ip, 16);
+	attr.path_mtu = p->mtu;
+	attr.dest_qp_num = p->dest_qpn;
+	attr.rq_psn = p->rq_psn;
+	attr.max_dest_rd_atomic = p->max_rd_atomic;
+	attr.min_rnr_timer = p->min_rnr_timer;
+	memcpy(attr.ah_attr.dgid.raw, p->peer->ip, 16);
 	attr.ah_attr.port_num = 1;
 	attr.ah_attr.hop_limit = 64;
-	err = uroce_modify_qp(e->qp, &attr,
+	err = uroce_modify_qp(qp, &attr,
 			      UROCE_QP_STATE | UROCE_QP_AV | UROCE_QP_PATH_MTU | UROCE_QP_DEST_QPN | UROCE_QP_RQ_PSN |
 				      UROCE_QP_MAX_DEST_RD_ATOMIC | UROCE_QP_MIN_RNR_TIMER);
-	if (err)
+	if (err || p->stop_at_rtr)
 		return err;
 	memset(&attr, 0, sizeof(attr));
 	attr.qp_state = UROCE_QPS_RTS;
-	attr.sq_psn = sq_psn;
-	attr.timeout = o->timeout ? o->timeout : 14;
-	attr.retry_cnt = o->exact_retries || o->retry_cnt ? o->retry_cnt : 7;
-	attr.rnr_retry = o->exact_retries || o->rnr_retry ? o->rnr_retry : 7;
-	attr.max_rd_atomic = 16;
-	return uroce_modify_qp(e->qp, &attr,
+	attr.sq_psn = p->sq_psn;
+	attr.timeout = p->timeout;
+	attr.retry_cnt = p->retry_cnt;
+	attr.rnr_retry = p->rnr_retry;
+	attr.max_rd_atomic = p->max_rd_atomic;
+	return uroce_modify_qp(qp, &attr,
 			       UROCE_QP_STATE | UROCE_QP_SQ_PSN | UROCE_QP_TIMEOUT | UROCE_QP_RETRY_CNT |
 				       UROCE_QP_RNR_RETRY | UROCE_QP_MAX_QP_RD_ATOMIC);
+}
+
+int rc_connect(struct rc_end *e, const struct rc_end *peer, const struct rc_pair_opts *o, uint32_t sq_psn,
+	       uint32_t rq_psn)
+{
+	struct rc_path path = {
+		.peer = &peer->addr,
+		.dest_qpn = uroce_qp_num(peer->qp),
+		.mtu = UROCE_IB_MTU_4096,
+		.rq_psn = rq_psn,
+		.sq_psn = sq_psn,
+		.max_rd_atomic = 16,
+		.min_rnr_timer = o->min_rnr_timer ? o->min_rnr_timer : 1,
+		.timeout = o->timeout ? o->timeout : 14,
+		.retry_cnt = o->exact_retries || o->retry_cnt ? o->retry_cnt : 7,
+		.rnr_retry = o->exact_retries || o->rnr_retry ? o->rnr_retry : 7,
+	};
+	return rc_qp_connect(e->qp, &path);
 }
 
 int rc_pair_open(const struct rc_pair_opts *o, struct rc_end *a, struct rc_end *b)

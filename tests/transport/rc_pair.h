@@ -37,6 +37,22 @@ struct rc_pair_opts {
 	uint32_t psn_a, psn_b; /* initial PSNs; 0: near the 24-bit wrap */
 };
 
+/* Where rc_qp_connect takes a QP: towards QPN dest_qpn at peer. Taken as
+ * given (0 included), unlike rc_pair_opts' defaults. */
+struct rc_path {
+	const struct uroce_addr *peer;
+	uint32_t dest_qpn;
+	enum uroce_mtu_code mtu;
+	uint32_t rq_psn, sq_psn;
+	uint8_t max_rd_atomic; /* and max_dest_rd_atomic */
+	uint8_t min_rnr_timer;
+	uint8_t timeout;       /* 0: no retransmission timer */
+	uint8_t retry_cnt, rnr_retry;
+	bool stop_at_rtr;      /* leave it in RTR (receive only) */
+};
+
+/* Moves qp RESET -> INIT -> RTR -> RTS along path. Returns 0 or an errno. */
+int rc_qp_connect(struct uroce_qp *qp, const struct rc_path *path);
 int rc_pair_open(const struct rc_pair_opts *opts, struct rc_end *a, struct rc_end *b);
 void rc_pair_close(struct rc_end *a, struct rc_end *b);
 /* Moves end's QP RESET -> RTS towards peer. */

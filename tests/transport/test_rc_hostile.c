@@ -33,24 +33,9 @@ static struct uroce_qp *connected_qp(uint32_t rq_psn)
 	struct uroce_qp_init_attr init = {.send_cq = cq, .recv_cq = cq, .qp_type = UROCE_QP_RC,
 					  .cap = {.max_send_wr = 16, .max_recv_wr = 16, .max_send_sge = 1, .max_recv_sge = 1}};
 	struct uroce_qp *qp = uroce_create_qp(pd, &init);
-	struct uroce_qp_attr a;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = UROCE_QPS_INIT;
-	a.port_num = 1;
-	a.qp_access_flags = UROCE_ACCESS_LOCAL_WRITE | UROCE_ACCESS_REMOTE_WRITE | UROCE_ACCESS_REMOTE_READ |
-			    UROCE_ACCESS_REMOTE_ATOMIC;
-	CHECK(uroce_modify_qp(qp, &a, UROCE_QP_STATE | UROCE_QP_PKEY_INDEX | UROCE_QP_PORT | UROCE_QP_ACCESS_FLAGS) == 0);
-	memset(&a, 0, sizeof(a));
-	a.qp_state = UROCE_QPS_RTR;
-	a.path_mtu = UROCE_IB_MTU_1024;
-	a.dest_qp_num = PEER_QPN;
-	a.rq_psn = rq_psn;
-	a.max_dest_rd_atomic = 4;
-	a.min_rnr_timer = 12;
-	memcpy(a.ah_attr.dgid.raw, addr_test.ip, 16);
-	a.ah_attr.port_num = 1;
-	CHECK(uroce_modify_qp(qp, &a, UROCE_QP_STATE | UROCE_QP_AV | UROCE_QP_PATH_MTU | UROCE_QP_DEST_QPN |
-					     UROCE_QP_RQ_PSN | UROCE_QP_MAX_DEST_RD_ATOMIC | UROCE_QP_MIN_RNR_TIMER) == 0);
+	struct rc_path path = {.peer = &addr_test, .dest_qpn = PEER_QPN, .mtu = UROCE_IB_MTU_1024, .rq_psn = rq_psn,
+			       .max_rd_atomic = 4, .min_rnr_timer = 12, .stop_at_rtr = true};
+	CHECK(qp != NULL && rc_qp_connect(qp, &path) == 0);
 	return qp;
 }
 
