@@ -479,9 +479,11 @@ static void uc_rx(struct uroce_qp *qp, const struct uroce_pkt *pkt)
 	const struct uroce_opcode_info *op = pkt->op;
 	bool starts = (op->seg & UROCE_SEG_FIRST) != 0;
 
-	if (pkt->bth.psn != r->psn || r->in_message == starts) {
-		/* Packets were lost: the message in progress is abandoned, and a
-		 * packet that does not start one is dropped with its message. */
+	if (pkt->bth.psn != r->psn || !sequence_ok(qp, op)) {
+		/* Packets were lost, or this one does not continue the message in
+		 * progress (a SEND's MIDDLE after a WRITE's FIRST): that message is
+		 * abandoned, and a packet that does not start one is dropped with
+		 * its message. */
 		r->in_message = false;
 		r->uc_discard = !starts;
 	}

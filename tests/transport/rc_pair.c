@@ -71,40 +71,52 @@ bool rc_guards_intact(const struct rc_end *e)
 
 int rc_qp_connect(struct uroce_qp *qp, const struct rc_path *p)
 {
+	bool rc = !p->type || p->type == UROCE_QP_RC, ud = p->type == UROCE_QP_UD;
 	struct uroce_qp_attr attr;
 	memset(&attr, 0, sizeof(attr));
 	attr.qp_state = UROCE_QPS_INIT;
 	attr.port_num = 1;
-	attr.qp_access_flags = UROCE_ACCESS_LOCAL_WRITE | UROCE_ACCESS_REMOTE_WRITE | UROCE_ACCESS_REMOTE_READ |
-			       UROCE_ACCESS_REMOTE_ATOMIC;
-	int err = uroce_modify_qp(qp, &attr, UROCE_QP_STATE | UROCE_QP_PKEY_INDEX | UROCE_QP_PORT | UROCE_QP_ACCESS_FLAGS);
+	attr.qkey = p->qkey;
+	attr.qp_access_flags = UROCE_ACCESS_LOCAL_WRITE | UROCE_ACCESS_REMOTE_WRITE;
+	if (rc)
+		attr.qp_access_flags |= UROCE_ACCESS_REMOTE_READ | UROCE_ACCESS_REMOTE_ATOMIC;
+	int err = uroce_modify_qp(qp, &attr,
+				  UROCE_QP_STATE | UROCE_QP_PKEY_INDEX | UROCE_QP_PORT |
+					  (ud ? UROCE_QP_QKEY : UROCE_QP_ACCESS_FLAGS));
 	if (err)
 		return err;
 	memset(&attr, 0, sizeof(attr));
 	attr.qp_state = UROCE_QPS_RTR;
-	attr.path_mtu = p->mtu;
-	attr.dest_qp_num = p->dest_qpn;
-	attr.rq_psn = p->rq_psn;
-	attr.max_dest_rd_atomic = p->max_rd_atomic;
-	attr.min_rnr_timer = p->min_rnr_timer;
-	memcpy(attr.ah_attr.dgid.raw, p->peer->ip, 16);
-	attr.ah_attr.port_num = 1;
-	attr.ah_attr.hop_limit = 64;
-	err = uroce_modify_qp(qp, &attr,
-			      UROCE_QP_STATE | UROCE_QP_AV | UROCE_QP_PATH_MTU | UROCE_QP_DEST_QPN | UROCE_QP_RQ_PSN |
-				      UROCE_QP_MAX_DEST_RD_ATOMIC | UROCE_QP_MIN_RNR_TIMER);
+	int mask = UROCE_QP_STATE;
+	if (!ud) {
+		attr.path_mtu = p->mtu;
+		attr.dest_qp_num = p->dest_qpn;
+		attr.rq_psn = p->rq_psn;
+		memcpy(attr.ah_attr.dgid.raw, p->peer->ip, 16);
+		attr.ah_attr.port_num = 1;
+		attr.ah_attr.hop_limit = 64;
+		mask |= UROCE_QP_AV | UROCE_QP_PATH_MTU | UROCE_QP_DEST_QPN | UROCE_QP_RQ_PSN;
+	}
+	if (rc) {
+		attr.max_dest_rd_atomic = p->max_rd_atomic;
+		attr.min_rnr_timer = p->min_rnr_timer;
+		mask |= UROCE_QP_MAX_DEST_RD_ATOMIC | UROCE_QP_MIN_RNR_TIMER;
+	}
+	err = uroce_modify_qp(qp, &attr, mask);
 	if (err || p->stop_at_rtr)
 		return err;
 	memset(&attr, 0, sizeof(attr));
 	attr.qp_state = UROCE_QPS_RTS;
 	attr.sq_psn = p->sq_psn;
-	attr.timeout = p->timeout;
-	attr.retry_cnt = p->retry_cnt;
-	attr.rnr_retry = p->rnr_retry;
-	attr.max_rd_atomic = p->max_rd_atomic;
-	return uroce_modify_qp(qp, &attr,
-			       UROCE_QP_STATE | UROCE_QP_SQ_PSN | UROCE_QP_TIMEOUT | UROCE_QP_RETRY_CNT |
-				       UROCE_QP_RNR_RETRY | UROCE_QP_MAX_QP_RD_ATOMIC);
+	mask = UROCE_QP_STATE | UROCE_QP_SQ_PSN;
+	if (rc) {
+		attr.timeout = p->timeout;
+		attr.retry_cnt = p->retry_cnt;
+		attr.rnr_retry = p->rnr_retry;
+		attr.max_rd_atomic = p->max_rd_atomic;
+		mask |= UROCE_QP_TIMEOUT | UROCE_QP_RETRY_CNT | UROCE_QP_RNR_RETRY | UROCE_QP_MAX_QP_RD_ATOMIC;
+	}
+	return uroce_modify_qp(qp, &attr, mask);
 }
 
 int rc_connect(struct rc_end *e, const struct rc_end *peer, const struct rc_pair_opts *o, uint32_t sq_psn,

@@ -37,9 +37,12 @@ struct rc_pair_opts {
 	uint32_t psn_a, psn_b; /* initial PSNs; 0: near the 24-bit wrap */
 };
 
-/* Where rc_qp_connect takes a QP: towards QPN dest_qpn at peer. Taken as
- * given (0 included), unlike rc_pair_opts' defaults. */
+/* Where rc_qp_connect takes a QP: towards QPN dest_qpn at peer (UD: none).
+ * Taken as given (0 included), unlike rc_pair_opts' defaults; what a QP
+ * type does not have is left out. */
 struct rc_path {
+	enum uroce_qp_type type; /* 0: RC */
+	uint32_t qkey;           /* UD */
 	const struct uroce_addr *peer;
 	uint32_t dest_qpn;
 	enum uroce_mtu_code mtu;
@@ -51,7 +54,8 @@ struct rc_path {
 	bool stop_at_rtr;      /* leave it in RTR (receive only) */
 };
 
-/* Moves qp RESET -> INIT -> RTR -> RTS along path. Returns 0 or an errno. */
+/* Moves qp RESET -> INIT -> RTR -> RTS along path, with the attributes its
+ * type takes. Returns 0 or an errno. */
 int rc_qp_connect(struct uroce_qp *qp, const struct rc_path *path);
 int rc_pair_open(const struct rc_pair_opts *opts, struct rc_end *a, struct rc_end *b);
 void rc_pair_close(struct rc_end *a, struct rc_end *b);

@@ -308,6 +308,65 @@ static void test_drops(void)
 	uroce_destroy_qp(qp);
 }
 
+/* UC: a packet that does not continue the message in progress (a SEND's
+ * LAST after a WRITE's FIRST) is dropped with it. It must not land in the
+ * receive the previous SEND completed, nor complete it again; the next
+ * SEND takes the next receive, byte for byte. */
+static void test_uc_sequence(void)
+{
+	struct uroce_qp_init_attr init = {.send_cq = cq, .recv_cq = cq, .qp_type = UROCE_QP_UC,
+					  .cap = {.max_send_wr = 4, .max_recv_wr = 4, .max_send_sge = 1, .max_recv_sge = 1}};
+	struct uroce_qp *qp = uroce_create_qp(pd, &init);
+	struct rc_path path = {.type = UROCE_QP_UC, .peer = &addr_test, .dest_qpn = PEER_QPN, .mtu = UROCE_IB_MTU_1024,
+			       .rq_psn = 50, .stop_at_rtr = true};
+	CHECK(qp != NULL && rc_qp_connect(qp, &path) == 0);
+	if (!qp)
+		return;
+	memset(buf, 0, 8192);
+	for (uint64_t id = 0; id < 2; id++) {
+		struct uroce_sge sge = {.addr = (uintptr_t)buf + id * 2048, .length = 2048, .lkey = uroce_mr_lkey(mr)};
+		struct uroce_recv_wr rwr = {.wr_id = 77 + id, .sg_list = &sge, .num_sge = 1}, *bad = NULL;
+		CHECK(uroce_post_recv(qp, &rwr, &bad) == 0);
+	}
+	static uint8_t first[1024], stray[100], whole[2][300];
+	memset(first, 0x11, sizeof(first));
+	memset(stray, 0x22, sizeof(stray));
+	for (size_t i = 0; i < sizeof(whole[0]); i++) {
+		whole[0][i] = (uint8_t)(i * 3 + 1);
+		whole[1][i] = (uint8_t)(i * 5 + 2);
+	}
+	struct uroce_pkt p = request(qp, 0x24, 50); /* UC SEND ONLY: the first receive */
+	p.payload = whole[0];
+	p.payload_len = sizeof(whole[0]);
+	send_pkt(&p, 0);
+	p = request(qp, 0x26, 51); /* UC WRITE FIRST, into the MR's second half */
+	p.reth = (struct uroce_reth){.va = (uintptr_t)buf + BUF / 2, .rkey = uroce_mr_rkey(mr), .dma_len = 2048};
+	p.payload = first;
+	p.payload_len = sizeof(first);
+	send_pkt(&p, 0);
+	p = request(qp, 0x22, 52); /* UC SEND LAST: not the WRITE's continuation */
+	p.payload = stray;
+	p.payload_len = sizeof(stray);
+	send_pkt(&p, 0);
+	p = request(qp, 0x24, 53); /* UC SEND ONLY: the second receive */
+	p.payload = whole[1];
+	p.payload_len = sizeof(whole[1]);
+	send_pkt(&p, 0);
+
+	struct uroce_wc wc[3];
+	CHECK_EQ_U64(rc_wait(cq, wc, 3, 500), 2);
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK_EQ_U64(wc[i].wr_id, 77 + i);
+		CHECK_EQ_U64(wc[i].status, UROCE_WC_SUCCESS);
+		CHECK_EQ_U64(wc[i].opcode, UROCE_WC_RECV);
+		CHECK_EQ_U64(wc[i].byte_len, sizeof(whole[i]));
+		CHECK(memcmp(buf + i * 2048, whole[i], sizeof(whole[i])) == 0);
+	}
+	printf("%-44s -> dropped; the receives hold the SENDs\n", "UC SEND LAST after a WRITE FIRST");
+	uroce_destroy_qp(qp);
+	CHECK(guards_intact());
+}
+
 int main(void)
 {
 	rc_addr4(&addr_dev, "10.77.8.1");
@@ -326,6 +385,7 @@ int main(void)
 	test_access_errors();
 	test_sequence();
 	test_drops();
+	test_uc_sequence();
 	uroce_dereg_mr(mr);
 	struct uroce_wc wc[64];
 	while (uroce_poll_cq(cq, 64, wc) > 0)
