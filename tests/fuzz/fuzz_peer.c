@@ -1,16 +1,16 @@
-/* libFuzzer target: a hostile RC peer. Whatever a connected peer sends to a QP
- * (requests, responses and ACKs for the QP's own requests, raw bytes), uroce
+/* libFuzzer target: a hostile peer. Whatever a peer sends to an RC, UC or UD
+ * QP (requests, responses and ACKs for the QP's own requests, raw bytes), uroce
  * writes only where an MR with the right access allows: a READ response
  * only into the READ's scatter list, an atomic's result only into its 8
  * bytes, a SEND only into a posted receive's buffer, an RDMA WRITE or atomic
  * only into the remotely writable MR. The other bytes of every MR and the
  * guards around them are checked after each input; a violation aborts (so
- * does a crash; ASan and UBSan watch the rest). Input format: fuzz_rc_peer.h. */
+ * does a crash; ASan and UBSan watch the rest). Input format: fuzz_peer.h. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_rc_peer.h"
+#include "fuzz_peer.h"
 #include "port/port.h"
 #include "rc_pair.h"
 #include "uroce/uroce.h"
@@ -50,6 +50,7 @@ static struct uroce_device *dev;
 static struct uroce_pd *pd;
 static struct uroce_cq *cq;
 static struct uroce_addr addr_dev, addr_peer;
+static struct uroce_ah *ah_peer; /* where a UD QP's SENDs go */
 static struct region writable, read_only, local, recvs;
 static uint8_t payload[MAX_PAYLOAD];
 
@@ -111,6 +112,10 @@ static void setup(void)
 	region_init(&read_only, 4096, 2, UROCE_ACCESS_REMOTE_READ);
 	region_init(&local, 16 * 1024, 3, lw);
 	region_init(&recvs, MAX_RECVS * RECV_STRIDE, 4, lw);
+	struct uroce_ah_attr ah = {.port_num = 1, .hop_limit = 64};
+	memcpy(ah.dgid.raw, addr_peer.ip, 16);
+	ah_peer = uroce_create_ah(pd, &ah);
+	must(ah_peer != NULL);
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 13 + 5);
 }
@@ -131,15 +136,16 @@ static void progress(int polls)
 	drain_wire();
 }
 
-static struct uroce_qp *connect_qp(enum uroce_mtu_code mtu)
+static struct uroce_qp *connect_qp(enum uroce_qp_type type, enum uroce_mtu_code mtu)
 {
 	struct uroce_qp_init_attr init = {
-		.send_cq = cq, .recv_cq = cq, .qp_type = UROCE_QP_RC,
+		.send_cq = cq, .recv_cq = cq, .qp_type = type,
 		.cap = {.max_send_wr = 8, .max_recv_wr = MAX_RECVS, .max_send_sge = 1, .max_recv_sge = 1}};
 	struct uroce_qp *qp = uroce_create_qp(pd, &init);
 	/* No retransmission timer: an input's outcome does not depend on time. */
-	struct rc_path path = {.peer = &addr_peer, .dest_qpn = PEER_QPN, .mtu = mtu, .rq_psn = RC_PEER_RQ_PSN,
-			       .sq_psn = RC_PEER_SQ_PSN, .max_rd_atomic = 4, .min_rnr_timer = 1, .timeout = 0,
+	struct rc_path path = {.type = type, .qkey = PEER_UD_QKEY, .peer = &addr_peer, .dest_qpn = PEER_QPN,
+			       .mtu = mtu, .rq_psn = PEER_RQ_PSN,
+			       .sq_psn = PEER_SQ_PSN, .max_rd_atomic = 4, .min_rnr_timer = 1, .timeout = 0,
 			       .retry_cnt = 7, .rnr_retry = 7};
 	must(qp != NULL && rc_qp_connect(qp, &path) == 0);
 	return qp;
@@ -150,11 +156,15 @@ static struct uroce_sge local_sge(size_t off, uint32_t len)
 	return (struct uroce_sge){.addr = (uintptr_t)local.buf + off, .length = len, .lkey = uroce_mr_lkey(local.mr)};
 }
 
-static void post_send(struct uroce_qp *qp, enum uroce_wr_opcode op, struct uroce_sge sge)
+static void post_send(struct uroce_qp *qp, enum uroce_qp_type type, enum uroce_wr_opcode op, struct uroce_sge sge)
 {
 	struct uroce_send_wr wr = {.wr_id = op, .sg_list = &sge, .num_sge = 1, .opcode = op,
 				   .send_flags = UROCE_SEND_SIGNALED};
-	if (op == UROCE_WR_ATOMIC_FETCH_AND_ADD) {
+	if (type == UROCE_QP_UD) {
+		wr.wr.ud.ah = ah_peer;
+		wr.wr.ud.remote_qpn = PEER_QPN;
+		wr.wr.ud.remote_qkey = PEER_UD_QKEY;
+	} else if (op == UROCE_WR_ATOMIC_FETCH_AND_ADD) {
 		wr.wr.atomic.remote_addr = 0x10000;
 		wr.wr.atomic.rkey = 0x1111;
 		wr.wr.atomic.compare_add = 1;
@@ -166,11 +176,21 @@ static void post_send(struct uroce_qp *qp, enum uroce_wr_opcode op, struct uroce
 	must(uroce_post_send(qp, &wr, &bad) == 0);
 }
 
-/* The QP's state before the peer speaks; returns the receives posted. */
-static unsigned prepare(struct uroce_qp *qp, uint8_t cfg)
+static unsigned recvs_of(uint8_t cfg)
 {
-	static const unsigned recv_counts[] = {0, 1, 3, MAX_RECVS};
-	unsigned nrecv = recv_counts[cfg & RC_PEER_CFG_RECVS];
+	static const unsigned counts[] = {0, 1, 3, MAX_RECVS};
+	return counts[cfg & PEER_CFG_RECVS];
+}
+
+/* The QP's state before the peer speaks: the receives and requests cfg asks
+ * for, of those its type has. Returns cfg less what it does not have. */
+static uint8_t prepare(struct uroce_qp *qp, enum uroce_qp_type type, uint8_t cfg)
+{
+	if (type != UROCE_QP_RC)
+		cfg &= (uint8_t)~(PEER_CFG_READ | PEER_CFG_ATOMIC);
+	if (type == UROCE_QP_UD)
+		cfg &= (uint8_t)~PEER_CFG_WRITE;
+	unsigned nrecv = recvs_of(cfg);
 	for (unsigned i = 0; i < nrecv; i++) {
 		struct uroce_sge sge = {.addr = (uintptr_t)recvs.buf + i * RECV_STRIDE + RECV_OFF, .length = RECV_LEN,
 					.lkey = uroce_mr_lkey(recvs.mr)};
@@ -178,24 +198,24 @@ static unsigned prepare(struct uroce_qp *qp, uint8_t cfg)
 		struct uroce_recv_wr *bad = NULL;
 		must(uroce_post_recv(qp, &wr, &bad) == 0);
 	}
-	if (cfg & RC_PEER_CFG_READ)
-		post_send(qp, UROCE_WR_RDMA_READ, local_sge(READ_OFF, READ_LEN));
-	if (cfg & RC_PEER_CFG_ATOMIC)
-		post_send(qp, UROCE_WR_ATOMIC_FETCH_AND_ADD, local_sge(ATOMIC_OFF, 8));
-	if (cfg & RC_PEER_CFG_SEND)
-		post_send(qp, UROCE_WR_SEND, local_sge(0, SEND_LEN));
-	if (cfg & RC_PEER_CFG_WRITE)
-		post_send(qp, UROCE_WR_RDMA_WRITE, local_sge(0, WRITE_LEN));
+	if (cfg & PEER_CFG_READ)
+		post_send(qp, type, UROCE_WR_RDMA_READ, local_sge(READ_OFF, READ_LEN));
+	if (cfg & PEER_CFG_ATOMIC)
+		post_send(qp, type, UROCE_WR_ATOMIC_FETCH_AND_ADD, local_sge(ATOMIC_OFF, 8));
+	if (cfg & PEER_CFG_SEND)
+		post_send(qp, type, UROCE_WR_SEND, local_sge(0, SEND_LEN));
+	if (cfg & PEER_CFG_WRITE)
+		post_send(qp, type, UROCE_WR_RDMA_WRITE, local_sge(0, WRITE_LEN));
 	drain_wire();
-	return nrecv;
+	return cfg;
 }
 
 static const struct region *key_region(uint8_t choice)
 {
 	switch (choice) {
-	case RC_PEER_KEY_READ_ONLY: return &read_only;
-	case RC_PEER_KEY_LOCAL: return &local;
-	case RC_PEER_KEY_RECV: return &recvs;
+	case PEER_KEY_READ_ONLY: return &read_only;
+	case PEER_KEY_LOCAL: return &local;
+	case PEER_KEY_RECV: return &recvs;
 	default: return &writable;
 	}
 }
@@ -209,22 +229,22 @@ static void send_record(struct uroce_qp *qp, const uint8_t *r)
 	p.bth.opcode = r[0];
 	p.bth.pkey = 0xffff;
 	p.bth.dqpn = uroce_qp_num(qp);
-	p.bth.ackreq = flags & RC_PEER_F_ACKREQ;
-	p.bth.se = flags & RC_PEER_F_SE;
-	p.bth.mig = flags & RC_PEER_F_MIG;
+	p.bth.ackreq = flags & PEER_F_ACKREQ;
+	p.bth.se = flags & PEER_F_SE;
+	p.bth.mig = flags & PEER_F_MIG;
 	bool response = r[0] >= 0x0d && r[0] <= 0x12; /* READ responses, ACK, atomic ACK */
-	uint32_t base = response ? RC_PEER_SQ_PSN : RC_PEER_RQ_PSN;
-	p.bth.psn = (flags & RC_PEER_F_RAW_PSN) ? get_be24(r + 2) : (uint32_t)(base + (int8_t)r[2]) & 0xffffff;
+	uint32_t base = response ? PEER_SQ_PSN : PEER_RQ_PSN;
+	p.bth.psn = (flags & PEER_F_RAW_PSN) ? get_be24(r + 2) : (uint32_t)(base + (int8_t)r[2]) & 0xffffff;
 
 	uint8_t key = r[5] & 7;
 	const struct region *reg = key_region(key);
-	uint32_t rkey = key == RC_PEER_KEY_RAW ? get_be32(r + 8) : uroce_mr_rkey(reg->mr);
+	uint32_t rkey = key == PEER_KEY_RAW ? get_be32(r + 8) : uroce_mr_rkey(reg->mr);
 	uint64_t start = (uintptr_t)reg->buf, end = start + reg->size, off = get_be24(r + 9), va = start;
-	if (key != RC_PEER_KEY_RAW) {
+	if (key != PEER_KEY_RAW) {
 		switch (r[8] & 3) {
-		case RC_PEER_VA_START_PLUS: va = start + off; break;
-		case RC_PEER_VA_END_MINUS: va = end - off; break;
-		case RC_PEER_VA_START_MINUS: va = start - off; break;
+		case PEER_VA_START_PLUS: va = start + off; break;
+		case PEER_VA_END_MINUS: va = end - off; break;
+		case PEER_VA_START_MINUS: va = start - off; break;
 		default: va = end + off; break;
 		}
 	}
@@ -234,6 +254,8 @@ static void send_record(struct uroce_qp *qp, const uint8_t *r)
 	p.aeth = (struct uroce_aeth){.syndrome = r[12], .msn = get_be24(r + 13)};
 	p.imm = get_be32(r + 12);
 	p.ieth_rkey = rkey;
+	p.deth.qkey = (r[5] & 8) ? get_be32(r + 8) : PEER_UD_QKEY;
+	p.deth.sqpn = PEER_QPN;
 	p.atomic_orig = get_be64(r + 8);
 	uint32_t plen = get_be16(r + 6);
 	p.payload = payload;
@@ -242,15 +264,15 @@ static void send_record(struct uroce_qp *qp, const uint8_t *r)
 	static uint8_t out[UROCE_PORT_MAX_DGRAM + MAX_PAYLOAD];
 	size_t len = 0;
 	if (uroce_build_ib(&p, out, sizeof(out), &len) == UROCE_WIRE_OK) {
-		uint8_t pad = (flags >> RC_PEER_F_PAD_SHIFT) & 3;
+		uint8_t pad = (flags >> PEER_F_PAD_SHIFT) & 3;
 		out[1] ^= (uint8_t)(pad << 4); /* a pad count that disagrees with the length */
 	} else { /* not an opcode the builder knows, or a payload it refuses: raw bytes */
-		len = RC_PEER_RECORD_LEN + p.payload_len;
-		memcpy(out, r, RC_PEER_RECORD_LEN);
-		memcpy(out + RC_PEER_RECORD_LEN, payload, p.payload_len);
+		len = PEER_RECORD_LEN + p.payload_len;
+		memcpy(out, r, PEER_RECORD_LEN);
+		memcpy(out + PEER_RECORD_LEN, payload, p.payload_len);
 	}
 	static const uint32_t cuts[] = {0, 1, 4, 12};
-	uint32_t cut = cuts[flags >> RC_PEER_F_CUT_SHIFT];
+	uint32_t cut = cuts[flags >> PEER_F_CUT_SHIFT];
 	len = len > cut ? len - cut : 0;
 	struct uroce_dgram d = {.data = out, .len = (uint32_t)len, .peer = addr_dev, .ttl = 64};
 	uroce_port_send(wire, &d, 1); /* the port refuses some lengths outright: that is fine */
@@ -263,18 +285,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 		ready = true;
 	}
-	if (size < 1)
+	if (size < PEER_HEADER_LEN)
 		return 0;
 	static const enum uroce_mtu_code mtus[] = {UROCE_IB_MTU_256, UROCE_IB_MTU_1024, UROCE_IB_MTU_4096,
 					      UROCE_IB_MTU_1024};
-	uint8_t cfg = data[0];
-	struct uroce_qp *qp = connect_qp(mtus[cfg >> RC_PEER_CFG_MTU_SHIFT]);
-	unsigned nrecv = prepare(qp, cfg);
-	size_t nrec = (size - 1) / RC_PEER_RECORD_LEN;
-	if (nrec > RC_PEER_MAX_RECORDS)
-		nrec = RC_PEER_MAX_RECORDS;
+	static const enum uroce_qp_type types[] = {[PEER_TYPE_RC] = UROCE_QP_RC, [PEER_TYPE_UC] = UROCE_QP_UC,
+						   [PEER_TYPE_UD] = UROCE_QP_UD};
+	enum uroce_qp_type type = types[data[1] % 3];
+	struct uroce_qp *qp = connect_qp(type, mtus[data[0] >> PEER_CFG_MTU_SHIFT]);
+	uint8_t cfg = prepare(qp, type, data[0]);
+	unsigned nrecv = recvs_of(cfg);
+	size_t nrec = (size - PEER_HEADER_LEN) / PEER_RECORD_LEN;
+	if (nrec > PEER_MAX_RECORDS)
+		nrec = PEER_MAX_RECORDS;
 	for (size_t i = 0; i < nrec; i++) {
-		send_record(qp, data + 1 + i * RC_PEER_RECORD_LEN);
+		send_record(qp, data + PEER_HEADER_LEN + i * PEER_RECORD_LEN);
 		progress(2);
 	}
 	progress(4);
@@ -288,11 +313,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	region_check(&read_only, NULL, NULL, 0);
 	size_t local_from[2], local_to[2];
 	unsigned nlocal = 0;
-	if (cfg & RC_PEER_CFG_READ) {
+	if (cfg & PEER_CFG_READ) {
 		local_from[nlocal] = READ_OFF;
 		local_to[nlocal++] = READ_OFF + READ_LEN;
 	}
-	if (cfg & RC_PEER_CFG_ATOMIC) {
+	if (cfg & PEER_CFG_ATOMIC) {
 		local_from[nlocal] = ATOMIC_OFF;
 		local_to[nlocal++] = ATOMIC_OFF + 8;
 	}
