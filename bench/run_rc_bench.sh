@@ -109,7 +109,7 @@ PY
 results=$work/all.jsonl
 : >"$results"
 # The share of CPU time the hypervisor took (steal) while this ran: on a shared
-# host it is why figures drift, so the table states it.
+# host it is one reason figures drift, so the table states it.
 cpu_times() { head -1 /proc/stat; }
 stat_start=$(cpu_times)
 udp_pair_port=$((UDPB_PORT + 1))
