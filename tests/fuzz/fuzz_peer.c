@@ -136,10 +136,10 @@ static void progress(int polls)
 	drain_wire();
 }
 
-static struct uroce_qp *connect_qp(enum uroce_qp_type type, enum uroce_mtu_code mtu)
+static struct uroce_qp *connect_qp(enum uroce_qp_type type, enum uroce_mtu_code mtu, struct uroce_srq *srq)
 {
 	struct uroce_qp_init_attr init = {
-		.send_cq = cq, .recv_cq = cq, .qp_type = type,
+		.send_cq = cq, .recv_cq = cq, .srq = srq, .qp_type = type,
 		.cap = {.max_send_wr = 8, .max_recv_wr = MAX_RECVS, .max_send_sge = 1, .max_recv_sge = 1}};
 	struct uroce_qp *qp = uroce_create_qp(pd, &init);
 	/* No retransmission timer: an input's outcome does not depend on time. */
@@ -182,9 +182,10 @@ static unsigned recvs_of(uint8_t cfg)
 	return counts[cfg & PEER_CFG_RECVS];
 }
 
-/* The QP's state before the peer speaks: the receives and requests cfg asks
- * for, of those its type has. Returns cfg less what it does not have. */
-static uint8_t prepare(struct uroce_qp *qp, enum uroce_qp_type type, uint8_t cfg)
+/* The QP's state before the peer speaks: the receives (on its SRQ, if it has
+ * one) and requests cfg asks for, of those its type has. Returns cfg less
+ * what it does not have. */
+static uint8_t prepare(struct uroce_qp *qp, struct uroce_srq *srq, enum uroce_qp_type type, uint8_t cfg)
 {
 	if (type != UROCE_QP_RC)
 		cfg &= (uint8_t)~(PEER_CFG_READ | PEER_CFG_ATOMIC);
@@ -196,7 +197,7 @@ static uint8_t prepare(struct uroce_qp *qp, enum uroce_qp_type type, uint8_t cfg
 					.lkey = uroce_mr_lkey(recvs.mr)};
 		struct uroce_recv_wr wr = {.wr_id = i, .sg_list = &sge, .num_sge = 1};
 		struct uroce_recv_wr *bad = NULL;
-		must(uroce_post_recv(qp, &wr, &bad) == 0);
+		must((srq ? uroce_post_srq_recv(srq, &wr, &bad) : uroce_post_recv(qp, &wr, &bad)) == 0);
 	}
 	if (cfg & PEER_CFG_READ)
 		post_send(qp, type, UROCE_WR_RDMA_READ, local_sge(READ_OFF, READ_LEN));
@@ -291,9 +292,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					      UROCE_IB_MTU_1024};
 	static const enum uroce_qp_type types[] = {[PEER_TYPE_RC] = UROCE_QP_RC, [PEER_TYPE_UC] = UROCE_QP_UC,
 						   [PEER_TYPE_UD] = UROCE_QP_UD};
-	enum uroce_qp_type type = types[data[1] % 3];
-	struct uroce_qp *qp = connect_qp(type, mtus[data[0] >> PEER_CFG_MTU_SHIFT]);
-	uint8_t cfg = prepare(qp, type, data[0]);
+	enum uroce_qp_type type = types[(data[1] & 3) % 3];
+	struct uroce_srq *srq = NULL;
+	if (data[1] & PEER_QP_SRQ) {
+		struct uroce_srq_attr sa = {.max_wr = MAX_RECVS, .max_sge = 1};
+		srq = uroce_create_srq(pd, &sa, NULL);
+		must(srq != NULL);
+	}
+	struct uroce_qp *qp = connect_qp(type, mtus[data[0] >> PEER_CFG_MTU_SHIFT], srq);
+	uint8_t cfg = prepare(qp, srq, type, data[0]);
+	if (srq && (data[1] & PEER_QP_SRQ_LIMIT)) { /* an event when fewer than 2 receives are left */
+		struct uroce_srq_attr sa = {.srq_limit = 2};
+		must(uroce_modify_srq(srq, &sa, UROCE_SRQ_LIMIT) == 0);
+	}
 	unsigned nrecv = recvs_of(cfg);
 	size_t nrec = (size - PEER_HEADER_LEN) / PEER_RECORD_LEN;
 	if (nrec > PEER_MAX_RECORDS)
@@ -304,6 +315,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	progress(4);
 	must(uroce_destroy_qp(qp) == 0);
+	must(srq == NULL || uroce_destroy_srq(srq) == 0);
 	struct uroce_wc wc[64];
 	for (int i = 0; i < 16 && uroce_poll_cq(cq, 64, wc) > 0; i++)
 		;

@@ -2,7 +2,8 @@
  *
  * Byte 0 configures the QP before the packets arrive: receives posted, the
  * requests it has outstanding (so that responses and ACKs reach the
- * completer), and its path MTU; byte 1 its type. Then up to
+ * completer), and its path MTU; byte 1 its type and whether its receives
+ * come from a shared receive queue. Then up to
  * PEER_MAX_RECORDS records of PEER_RECORD_LEN bytes, each one datagram
  * from the peer. */
 #ifndef UROCE_FUZZ_PEER_H
@@ -27,8 +28,9 @@ enum {
 	PEER_CFG_MTU_SHIFT = 6,  /* path MTU: 256, 1024, 4096, 1024 */
 };
 
-/* Byte 1, modulo 3. */
+/* Byte 1: the type (bits 0-1, modulo 3), an SRQ (bit 2) and its limit armed (bit 3). */
 enum { PEER_TYPE_RC, PEER_TYPE_UC, PEER_TYPE_UD };
+enum { PEER_QP_SRQ = 1 << 2, PEER_QP_SRQ_LIMIT = 1 << 3 };
 
 /* A record:
  *  [0]      BTH opcode (any byte: one the builder does not know goes raw)

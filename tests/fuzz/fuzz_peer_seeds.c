@@ -168,5 +168,17 @@ int main(int argc, char **argv)
 	rec(&s, 0x64, 0, 3, W, 2048, 0, 0);                     /* 2048 + the GRH: too long */
 	rec(&s, 0x64, 0, 4, W, 4104, 0, 0);                     /* past the MTU */
 	bad |= save(argv[1], "ud", &s);
+
+	/* Receives from a shared receive queue with its limit armed: RC SENDs, then UD. */
+	begin(&s, MTU1024 | 3, PEER_TYPE_RC | PEER_QP_SRQ | PEER_QP_SRQ_LIMIT);
+	rec(&s, 0x04, A, 0, W, 100, 0, 0);                      /* SEND ONLY */
+	rec(&s, 0x00, 0, 1, W, 1024, 0, 0);                     /* SEND FIRST */
+	rec(&s, 0x02, A, 2, W, 1500, 0, 0);                     /* a LAST past the receive's 2048 bytes */
+	rec(&s, 0x05, A, 3, W, 10, 0, 7);                       /* SEND ONLY with immediate */
+	bad |= save(argv[1], "rc_srq", &s);
+	begin(&s, MTU1024 | 1, PEER_TYPE_UD | PEER_QP_SRQ);
+	rec(&s, 0x64, 0, 0, W, 200, 0, 0);
+	rec(&s, 0x64, 0, 1, W, 200, 0, 0);                      /* no receive left */
+	bad |= save(argv[1], "ud_srq", &s);
 	return bad;
 }
