@@ -233,8 +233,8 @@ static void send_record(struct uroce_qp *qp, const uint8_t *r)
 	p.bth.ackreq = flags & PEER_F_ACKREQ;
 	p.bth.se = flags & PEER_F_SE;
 	p.bth.mig = flags & PEER_F_MIG;
-	bool response = r[0] >= 0x0d && r[0] <= 0x12; /* READ responses, ACK, atomic ACK */
-	uint32_t base = response ? PEER_SQ_PSN : PEER_RQ_PSN;
+	const struct uroce_opcode_info *info = uroce_opcode_info(r[0]);
+	uint32_t base = info && info->response ? PEER_SQ_PSN : PEER_RQ_PSN;
 	p.bth.psn = (flags & PEER_F_RAW_PSN) ? get_be24(r + 2) : (uint32_t)(base + (int8_t)r[2]) & 0xffffff;
 
 	uint8_t key = r[5] & 7;
