@@ -112,9 +112,12 @@ static void batch(const char *ip_a, const char *ip_b, uint16_t base, unsigned re
 	CHECK_EQ_U64(pb->netdev_mtu, 65536);
 
 	/* Single datagrams, GSO runs (equal sizes, last one shorter, more than 64
-	 * segments, tiny segments), a change of TOS/TTL that splits a run. */
+	 * segments, tiny segments), a change of TOS/TTL that splits a run; with
+	 * the 16000-byte run, more GSO bytes than the port stages for one send
+	 * (the runs after it go as iovecs). */
 	static const struct run runs[] = {
-		{1, 100, 0, 0, 0},      {8, 4096, 0, 0, 0},    {1, 3000, 0, 0, 0}, {21, 1024, 500, 0, 0},
+		{1, 100, 0, 0, 0},      {8, 4096, 0, 0, 0},    {1, 3000, 0, 0, 0}, {16, 16000, 0, 0, 0},
+		{21, 1024, 500, 0, 0},
 		{3, 16, 0, 0, 0},       {5, 2000, 0, 0x68, 9}, {5, 2000, 0, 0, 0}, {65, 700, 0, 0, 0},
 		{1, 9000, 0, 0, 0},     {2, 1500, 1501, 0, 0}, {1, 17, 0, 0, 0},   {4, 8192, 8000, 0xb8, 3},
 	};
@@ -330,6 +333,45 @@ static void interface_addrs(void)
 
 /* More than the receive buffer holds, never received: the socket's drops
  * show up in rx_dropped once refresh_stats reads them. */
+/* One GSO message of ten datagrams: the kernel numbers its segments' IPv4
+ * identifications 0..9, so the receiver must solve nine ICRCs, whether the
+ * port copied the run together (stage) or sent it from where it lies. */
+static void gso_identifications(uint16_t base, bool stage)
+{
+	struct uroce_port *pa, *pb;
+	if (!stage)
+		setenv("UROCE_UDP_TX_STAGE", "0", 1);
+	bool opened = open_pair("127.0.0.1", "127.0.0.2", base, &pa, &pb);
+	unsetenv("UROCE_UDP_TX_STAGE");
+	if (!opened)
+		return;
+	enum { COUNT = 10, LEN = 1000 };
+	static uint8_t bufs[COUNT][LEN], sides[COUNT][20];
+	struct uroce_dgram d[COUNT], r[COUNT];
+	uint8_t *copies[COUNT];
+	for (unsigned i = 0; i < COUNT; i++) {
+		test_make_dgram(bufs[i], LEN, i);
+		d[i] = (struct uroce_dgram){.data = bufs[i], .len = LEN, .peer = pb->local};
+		if (i % 2) { /* payload apart */
+			memcpy(sides[i], bufs[i], 12);
+			memcpy(sides[i] + 12, bufs[i] + LEN - 8, 8);
+			d[i] = (struct uroce_dgram){.data = sides[i], .len = 20, .split = 12, .payload = bufs[i] + 12,
+						    .payload_len = LEN - 20, .peer = pb->local};
+		}
+	}
+	CHECK_EQ_U64(uroce_port_send(pa, d, COUNT), COUNT);
+	unsigned got = receive(pb, r, copies, COUNT, 64);
+	CHECK_EQ_U64(got, COUNT);
+	for (unsigned i = 0; i < got; i++)
+		free(copies[i]);
+	printf("GSO run of %u (%s): %llu ICRCs solved for identifications 1..\n", (unsigned)COUNT,
+	       stage ? "staged" : "in place", (unsigned long long)pb->stats.rx_icrc_solved);
+	CHECK_EQ_U64(pb->stats.rx_icrc_solved, COUNT - 1);
+	CHECK_EQ_U64(pb->stats.rx_icrc_errors, 0);
+	pa->ops->destroy(pa);
+	pb->ops->destroy(pb);
+}
+
 static void drops_counted(uint16_t base)
 {
 	struct uroce_port *pa, *pb;
@@ -461,6 +503,10 @@ int main(void)
 	batch("127.0.0.1", "127.0.0.2", (uint16_t)(base + 1), 7, false); /* recv in small bites across GRO buffers */
 	batch("::1", "::1", (uint16_t)(base + 2), 64, true);
 	batch("::1", "::1", (uint16_t)(base + 8), 64, false);
+	/* GSO runs sent from where they lie, none copied together. */
+	setenv("UROCE_UDP_TX_STAGE", "0", 1);
+	batch("127.0.0.1", "127.0.0.2", (uint16_t)(base + 13), 64, true);
+	unsetenv("UROCE_UDP_TX_STAGE");
 	/* Without GSO and GRO: one datagram per message each way. */
 	setenv("UROCE_UDP_GSO", "0", 1);
 	setenv("UROCE_UDP_GRO", "0", 1);
@@ -473,6 +519,8 @@ int main(void)
 	open_errors((uint16_t)(base + 5));
 	interface_addrs();
 	drops_counted((uint16_t)(base + 9));
+	gso_identifications((uint16_t)(base + 14), true);
+	gso_identifications((uint16_t)(base + 15), false);
 	lone_then_burst((uint16_t)(base + 10));
 	wildcard_source("0.0.0.0", "127.0.0.1", (uint16_t)(base + 11));
 	wildcard_source("::", "::1", (uint16_t)(base + 12));
