@@ -242,6 +242,20 @@ static size_t put_cmsg_src(const struct udp_port *p, char *buf, size_t off)
 	return off + CMSG_SPACE(sizeof pi6);
 }
 
+static size_t run_bytes(const struct uroce_dgram *d, unsigned run)
+{
+	size_t total = 0;
+	for (unsigned k = 0; k < run; k++)
+		total += uroce_dgram_wire_len(&d[k]);
+	return total;
+}
+
+/* Whether a GSO run of total bytes goes through the stage. */
+static bool stages(const struct udp_port *p, unsigned run, size_t total)
+{
+	return run > 1 && p->tx_stage != NULL && total <= TX_STAGE - p->tx_staged;
+}
+
 /* Writes d's ICRC, then copies d as it goes on the wire to out; returns its
  * length. The copy reads what the ICRC pass left in the cache: a CRC engine
  * that copied as it read measured no faster. */
@@ -263,11 +277,9 @@ static uint32_t stage_dgram(const struct udp_port *p, const struct uroce_dgram *
  * three a datagram, which the kernel copies from a third faster (MTU 1500). */
 static unsigned tx_gather(struct udp_port *p, struct uroce_dgram *d, unsigned run, struct iovec *v)
 {
-	size_t total = 0;
-	for (unsigned k = 0; k < run; k++)
-		total += uroce_dgram_wire_len(&d[k]);
+	size_t total = run_bytes(d, run);
 	/* IPv4 identification: 0 for a datagram of an unconnected DF socket, +1 per GSO segment. */
-	if (run > 1 && p->tx_stage != NULL && total <= TX_STAGE - p->tx_staged) {
+	if (stages(p, run, total)) {
 		uint8_t *at = p->tx_stage + p->tx_staged;
 		v[0] = (struct iovec){.iov_base = at, .iov_len = total};
 		p->tx_staged += total;
@@ -362,6 +374,9 @@ static int udp_send(struct uroce_port *port, struct uroce_dgram *d, unsigned cou
 			unsigned run = j >= no_gso_until ? gso_run(p, &d[j], count - j) : 1;
 			/* GSO needs UDP checksums on, single datagrams go without: one kind per sendmmsg. */
 			if (nmsg > 0 && (run > 1) != gso_batch)
+				break;
+			/* The stage is full: send what it holds, then stage the rest. */
+			if (nmsg > 0 && run > 1 && p->tx_stage != NULL && !stages(p, run, run_bytes(&d[j], run)))
 				break;
 			gso_batch = run > 1;
 			niov += tx_build(p, nmsg, &d[j], run, j, niov);
