@@ -1,10 +1,12 @@
 /* libFuzzer target for the packet parser. Whatever the bytes: no crash, no read
  * outside the buffer, and whatever parses rebuilds to the same bytes. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wire/bytes.h"
+#include "wire/icrc.h"
 #include "wire/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,7 +20,8 @@ static void must(int cond)
 /* Rebuilt bytes equal the input except what the builder computes and the
  * input may have had otherwise: an unchecked IPv4 checksum or ICRC, and the
  * pad bytes, which the builder zeroes and the parser accepts as any value
- * (the ICRC covers them; senders other than rxe need not zero them). */
+ * (the ICRC covers them, so non-zero pad changes it; senders other than rxe
+ * need not zero them). */
 static void check_rebuild(const uint8_t *data, const struct uroce_pkt *parsed, unsigned flags)
 {
 	static uint8_t out[UROCE_MAX_FRAME];
@@ -30,7 +33,11 @@ static void check_rebuild(const uint8_t *data, const struct uroce_pkt *parsed, u
 	uint8_t *in = malloc(len);
 	must(in != NULL);
 	memcpy(in, data, len);
-	memset(in + parsed->off.payload + parsed->payload_len, 0, parsed->bth.pad);
+	uint8_t *pad = in + parsed->off.payload + parsed->payload_len;
+	bool pad_zero = true;
+	for (unsigned i = 0; i < parsed->bth.pad; i++)
+		pad_zero = pad_zero && pad[i] == 0;
+	memset(pad, 0, parsed->bth.pad);
 	data = in;
 	size_t l3 = parsed->off.l3;
 	if (parsed->hdrs & UROCE_HDR_IPV4) {
@@ -41,7 +48,11 @@ static void check_rebuild(const uint8_t *data, const struct uroce_pkt *parsed, u
 	} else {
 		must(memcmp(out, data, parsed->off.icrc) == 0);
 	}
-	if (!(flags & UROCE_PARSE_NO_ICRC))
+	/* The ICRC over the input with its pad zeroed; the input's own, which covers
+	 * its pad as it was, only if that was zero (or was not checked). */
+	enum uroce_l3_kind l3_kind = uroce_pkt_l3(parsed);
+	must(get_le32(out + parsed->off.icrc) == uroce_icrc(l3_kind, data + l3, parsed->off.icrc - l3));
+	if (!(flags & UROCE_PARSE_NO_ICRC) && pad_zero)
 		must(memcmp(out + parsed->off.icrc, data + parsed->off.icrc, 4) == 0);
 	free(in);
 	/* What we built always passes the strict parser. */

@@ -1,11 +1,15 @@
-/* Writes every RoCE frame of the given pcaps to OUT_DIR, one file each, plus
- * truncated and bit-flipped variants: the fuzzers' seed corpus. */
+/* Writes every RoCE frame of the given pcaps to OUT_DIR, one file each, as a
+ * frame, an IP datagram and a UDP payload; a frame whose payload may take pad
+ * also with non-zero pad bytes and a valid ICRC (senders other than rxe need
+ * not zero them): the fuzzers' seed corpus. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "pcap_file.h"
+#include "wire/bytes.h"
+#include "wire/icrc.h"
 #include "wire/packet.h"
 
 static int write_file(const char *dir, const char *tag, size_t n, const uint8_t *d, size_t len)
@@ -49,6 +53,24 @@ int main(int argc, char **argv)
 			if (write_file(argv[1], "frame", n, d, len) || write_file(argv[1], "ip", n, d + 14, len - 14) ||
 			    write_file(argv[1], "ib", n, d + pkt.off.bth, pkt.off.end - pkt.off.bth))
 				return 1;
+			/* The same with its last three payload bytes turned into non-zero pad. */
+			enum uroce_l3_kind l3 = uroce_pkt_l3(&pkt);
+			if (pkt.op->payload == UROCE_PAYLOAD_ANY && pkt.bth.pad == 0 && pkt.payload_len >= 4 &&
+			    len <= UROCE_MAX_FRAME && l3 != UROCE_L3_NONE) {
+				uint8_t padded[UROCE_MAX_FRAME];
+				struct uroce_pkt check;
+				memcpy(padded, d, len);
+				padded[pkt.off.bth + 1] |= 3 << 4;
+				memset(padded + pkt.off.payload + pkt.payload_len - 3, 0xc5, 3);
+				put_le32(padded + pkt.off.icrc,
+					 uroce_icrc(l3, padded + pkt.off.l3, pkt.off.icrc - pkt.off.l3));
+				if (uroce_parse_frame(padded, len, 0, &check) != UROCE_WIRE_OK || check.bth.pad != 3) {
+					fprintf(stderr, "frame %zu with pad: does not parse\n", n);
+					return 1;
+				}
+				if (write_file(argv[1], "padded", n, padded, len))
+					return 1;
+			}
 			n++;
 		}
 		pcap_capture_free(&cap);
